@@ -1,0 +1,101 @@
+"""Configuration, read once from the environment and ``.env`` (CONTRACT.md §2).
+
+pydantic-settings reads ``.env`` in the working directory through python-dotenv;
+variables already in the environment win. Nothing here is built at import time:
+call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.exceptions import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Every setting PixyProxy reads; names are the environment variables in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Database: MySQL when DB_HOST is set, else embedded SQLite.
+    db_host: str | None = None
+    db_port: int = Field(default=3306, ge=1, le=65535)
+    db_user: str | None = None
+    db_password: SecretStr | None = None
+    db_name: str = Field(default="pixyproxy", pattern=r"^[A-Za-z0-9_]{1,64}$")
+    db_pool_size: int = Field(default=10, ge=1, le=32)
+    db_pool_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a connection")
+    db_connect_timeout: int = Field(default=5, ge=1)
+    sqlite_path: Path = Path("./var/pixyproxy.db")
+
+    # Blob store: S3 when S3_BUCKET is set, else a local folder.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_public_endpoint_url: str | None = None
+    aws_region: str | None = None
+    blob_dir: Path = Path("./var/blobs")
+
+    # Generator: OpenAI when OPENAI_API_KEY is set, else offline.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_image_model: str = "gpt-image-1"
+    openai_image_size: str = Field(default="1024x1024", pattern=r"^(auto|\d{3,4}x\d{3,4})$")
+    openai_image_quality: str = "auto"
+    openai_timeout: float = Field(default=120.0, gt=0)
+
+    content_redirect: bool = False
+    presign_expires: int = Field(default=300, ge=1, le=604800)
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = "INFO"
+
+    @field_validator("db_host", "s3_bucket", "s3_endpoint_url", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """Treat ``VAR=`` in ``.env`` as unset, as a shell user would expect."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_api_key", "db_password", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        """An empty secret means "not configured"."""
+        return None if isinstance(value, str) and not value else value
+
+    @property
+    def uses_mysql(self) -> bool:
+        """True when metadata lives in MySQL rather than embedded SQLite."""
+        return self.db_host is not None
+
+    @property
+    def uses_s3(self) -> bool:
+        """True when blobs live in an S3-compatible bucket rather than a folder."""
+        return self.s3_bucket is not None
+
+    @property
+    def uses_openai(self) -> bool:
+        """True when images come from the OpenAI Images API."""
+        return self.openai_api_key is not None
+
+    @property
+    def effective_log_format(self) -> str:
+        """``LOG_FORMAT``, or ``text`` on a TTY and ``json`` otherwise."""
+        if self.log_format:
+            return self.log_format
+        return "text" if sys.stderr.isatty() else "json"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; an invalid value raises ``ConfigurationError`` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        names = ", ".join(
+            sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]})
+        )
+        raise ConfigurationError(f"Invalid setting: {names}") from None

@@ -1,0 +1,74 @@
+"""The unit of work port: the request's ``DatabaseContext`` shape, backend-neutral.
+
+Usage, as the request gives it::
+
+    with database.context() as db:
+        db.begin_transaction()
+        ...  # db.images.add(...)
+        db.commit_transaction()
+
+Leaving the ``with`` block without a commit rolls back, so nothing persists by
+accident; the connection goes back to its pool.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Self
+
+from data.repository import ImageRepository
+
+
+class UnitOfWork(ABC):
+    """One connection, one transaction at a time, and the repositories bound to it."""
+
+    images: ImageRepository
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback_transaction()
+        finally:
+            self.close()
+
+    @abstractmethod
+    def begin_transaction(self) -> None:
+        """Start a transaction."""
+
+    @abstractmethod
+    def commit_transaction(self) -> None:
+        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
+
+    @abstractmethod
+    def rollback_transaction(self) -> None:
+        """Roll back whatever is uncommitted (a no-op when nothing is)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Give the connection back (to its pool)."""
+
+
+class Database(ABC):
+    """A source of units of work: a pool for MySQL, a file for SQLite."""
+
+    backend: str
+
+    @abstractmethod
+    def context(self) -> UnitOfWork:
+        """Open a unit of work; raise ``DBConnectionError`` if no connection is available."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``DBConnectionError`` unless the database answers."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release every connection."""

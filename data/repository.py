@@ -1,0 +1,69 @@
+"""The image repository port: the verbs the service needs, models in and out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.models import NewImage, StoredImage
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which rows a query may see.
+
+    ``private=False``: public rows only. ``private=True``: the private rows of ``owner``.
+    """
+
+    private: bool = False
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """A keyset page request: rows strictly older than ``after`` (newest first)."""
+
+    visibility: Visibility = field(default_factory=Visibility)
+    limit: int = 50
+    after: tuple[datetime, int] | None = None  # (created_at, id) of the last row seen
+    tags: Sequence[str] = ()
+    author: str | None = None
+
+
+class ImageRepository(ABC):
+    """Image rows. Never commits: the service's ``DatabaseContext`` does."""
+
+    @abstractmethod
+    def add(self, image: NewImage) -> StoredImage:
+        """Insert a row with its tags; raise ``ConstraintViolationError`` on a duplicate guid."""
+
+    @abstractmethod
+    def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
+        """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
+
+    def get_by_guid(self, guid: str, visibility: Visibility) -> StoredImage:
+        """Return the row with ``guid`` or raise ``RecordNotFoundError``."""
+        from core.exceptions import RecordNotFoundError
+
+        found = self.find_by_guid(guid, visibility)
+        if found is None:
+            raise RecordNotFoundError
+        return found
+
+    @abstractmethod
+    def list_page(self, query: PageQuery) -> list[StoredImage]:
+        """Return up to ``query.limit`` rows, newest first by ``(created_at, id)``."""
+
+    @abstractmethod
+    def delete(self, guid: str, visibility: Visibility, *, author: str) -> StoredImage:
+        """Delete ``author``'s row with ``guid``; raise ``RecordNotFoundError`` if none."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Number of image rows, public and private."""
+
+    @abstractmethod
+    def storage_keys(self, keys: Sequence[str]) -> set[str]:
+        """Return which of ``keys`` some row references (for reconciliation)."""

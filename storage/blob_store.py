@@ -1,0 +1,72 @@
+"""The blob store port. Keys are immutable: ``images/<guid>.<ext>``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What the store knows of one blob."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+class BlobStream(Iterator[bytes]):
+    """Chunks of a blob; ``close()`` releases the underlying body early."""
+
+    def __init__(self, chunks: Iterator[bytes], closer: object | None = None) -> None:
+        self._chunks = chunks
+        self._closer = closer
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Release the underlying file or HTTP body; safe to call twice."""
+        for target in (self._chunks, self._closer):
+            close = getattr(target, "close", None)
+            if callable(close):
+                close()
+
+
+class BlobStore(ABC):
+    """Immutable image bytes by key."""
+
+    backend: str
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Store ``data`` under ``key`` (whole or not at all)."""
+
+    @abstractmethod
+    def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
+        """Stream the blob in chunks of about 64 KiB, optionally bytes ``start``..``end``
+        inclusive; raise ``BlobNotFoundError`` if the key has no blob."""
+
+    @abstractmethod
+    def stat(self, key: str) -> BlobInfo:
+        """Return size and time of a blob; raise ``BlobNotFoundError`` if missing."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete the blob; a missing key is not an error."""
+
+    @abstractmethod
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Yield every blob under ``prefix``, page by page."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``BlobStoreUnavailableError`` unless the store answers."""
+
+    def presigned_url(self, key: str, *, expires: int) -> str | None:
+        """A short-lived URL a client may GET directly, or ``None`` if unsupported."""
+        return None
