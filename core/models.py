@@ -41,7 +41,9 @@ def _canonical_uuid(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(_rfc3339, return_type=str)]
+UtcDateTime = Annotated[
+    datetime, AfterValidator(_as_utc), PlainSerializer(_rfc3339, return_type=str)
+]
 Guid = Annotated[str, AfterValidator(_canonical_uuid), Field(examples=[str(uuid.UUID(int=1))])]
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
@@ -56,7 +58,7 @@ class ImageDetailCreate(BaseModel):
     tags: list[Tag] = Field(
         default_factory=list,
         max_length=MAX_TAGS,
-        description="Up to 20 tags of letters, digits, '-' and '_'; stored lower-case, deduplicated.",
+        description="Up to 20 tags of letters, digits, '-' and '_'; lower-cased, deduplicated.",
     )
 
     @field_validator("tags")

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     db_password: SecretStr | None = None
     db_name: str = Field(default="pixyproxy", pattern=r"^[A-Za-z0-9_]{1,64}$")
     db_pool_size: int = Field(default=10, ge=1, le=32)
-    db_pool_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a connection")
+    db_pool_timeout: float = Field(default=5.0, gt=0)  # seconds to wait for a free connection
     db_connect_timeout: int = Field(default=5, ge=1)
     sqlite_path: Path = Path("./var/pixyproxy.db")
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage
 
 
@@ -45,8 +46,6 @@ class ImageRepository(ABC):
 
     def get_by_guid(self, guid: str, visibility: Visibility) -> StoredImage:
         """Return the row with ``guid`` or raise ``RecordNotFoundError``."""
-        from core.exceptions import RecordNotFoundError
-
         found = self.find_by_guid(guid, visibility)
         if found is None:
             raise RecordNotFoundError

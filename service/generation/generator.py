@@ -23,3 +23,4 @@ class ImageGenerator(ABC):
 
         Generation is billed, so the default does no network call.
         """
+        return
