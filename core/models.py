@@ -18,11 +18,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SkipValidation,
     StringConstraints,
     field_validator,
 )
 
 MAX_TAGS = 20
+MAX_PAGE_SIZE = 200
 TAG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -125,6 +127,30 @@ class ByteRange(BaseModel):
         return self.end - self.start + 1
 
 
+class RangeRequest(BaseModel):
+    """A byte range as a client asked for it, before the size is known.
+
+    ``start`` and ``end`` given: ``a-b``; only ``start``: ``a-``; only ``suffix``: ``-n``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=0)
+    suffix: int | None = Field(default=None, ge=0)
+
+    def resolve(self, size: int) -> ByteRange | None:
+        """Clamp to a blob of ``size`` bytes; ``None`` when no range can be served."""
+        if self.suffix is not None:
+            if self.suffix == 0 or size == 0:
+                return None
+            return ByteRange(start=max(size - self.suffix, 0), end=size - 1)
+        if self.start is None or self.start >= size:
+            return None
+        end = size - 1 if self.end is None else min(self.end, size - 1)
+        return ByteRange(start=self.start, end=end) if end >= self.start else None
+
+
 class ImageContent(ImageDetail):
     """``ImageDetail`` plus the bytes as a stream of chunks (possibly one byte range).
 
@@ -135,7 +161,7 @@ class ImageContent(ImageDetail):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    chunks: Iterator[bytes] = Field(exclude=True)
+    chunks: SkipValidation[Iterator[bytes]] = Field(exclude=True)
     byte_range: ByteRange | None = Field(default=None, exclude=True)
 
     @property
@@ -153,6 +179,22 @@ class ImageContent(ImageDetail):
         close = getattr(self.chunks, "close", None)
         if callable(close):
             close()
+
+
+class ImageListQuery(BaseModel):
+    """Filters and size of one listing page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    author: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("tags")
+    @classmethod
+    def _lower_tags(cls, tags: list[str]) -> list[str]:
+        """Tags are stored lower-case, so filters match them lower-case."""
+        return list(dict.fromkeys(tag.lower() for tag in tags))
 
 
 class ImagePage(BaseModel):

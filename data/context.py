@@ -18,12 +18,14 @@ from types import TracebackType
 from typing import Self
 
 from data.repository import ImageRepository
+from data.user_repository import UserRepository
 
 
 class UnitOfWork(ABC):
     """One connection, one transaction at a time, and the repositories bound to it."""
 
     images: ImageRepository
+    users: UserRepository
 
     def __enter__(self) -> Self:
         return self

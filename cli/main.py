@@ -1,0 +1,64 @@
+"""The ``pixyproxy`` command line (CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from cli.users import users_app
+from core.exceptions import PixyProxyException
+from core.log import configure_logging
+from core.settings import Settings, load_settings
+
+app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
+app.add_typer(users_app, name="user")
+err = Console(stderr=True)
+
+
+def settings_or_exit() -> Settings:
+    """Load settings, or print which variable is wrong and exit 2."""
+    try:
+        return load_settings()
+    except PixyProxyException as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Run the API with uvicorn."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    settings = settings_or_exit()
+    configure_logging(settings.effective_log_format, settings.log_level)
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create DB_NAME if missing and apply sql/ (idempotent; needs DDL rights)."""
+    from data.schema import apply_schema  # noqa: PLC0415
+
+    settings = settings_or_exit()
+    try:
+        apply_schema(settings)
+    except PixyProxyException as exc:
+        err.print(f"[red]init-db failed:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    target = f"MySQL database {settings.db_name}" if settings.uses_mysql else settings.sqlite_path
+    Console().print(f"schema applied to {target}")

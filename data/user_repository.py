@@ -1,0 +1,50 @@
+"""The user repository port: accounts for HTTP Basic authentication."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from core.exceptions import RecordNotFoundError
+
+
+class UserRecord(BaseModel):
+    """A stored account. ``password_hash`` is a salted scrypt hash, never a password."""
+
+    id: int
+    username: str
+    password_hash: str
+    created_at: datetime
+
+
+class UserRepository(ABC):
+    """User rows. Never commits: the service's unit of work does."""
+
+    @abstractmethod
+    def add(self, username: str, password_hash: str) -> UserRecord:
+        """Insert a user; ``ConstraintViolationError`` if the name is taken."""
+
+    @abstractmethod
+    def find(self, username: str) -> UserRecord | None:
+        """The user called ``username``, or ``None``."""
+
+    def get(self, username: str) -> UserRecord:
+        """The user called ``username``, or ``RecordNotFoundError``."""
+        found = self.find(username)
+        if found is None:
+            raise RecordNotFoundError(f"No user named {username!r}.")
+        return found
+
+    @abstractmethod
+    def list_all(self) -> list[UserRecord]:
+        """Every user, by name."""
+
+    @abstractmethod
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        """Replace a user's hash; ``RecordNotFoundError`` if there is no such user."""
+
+    @abstractmethod
+    def delete(self, username: str) -> None:
+        """Delete a user; ``RecordNotFoundError`` if there is no such user."""

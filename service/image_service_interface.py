@@ -1,0 +1,78 @@
+"""The request's ``ImageServiceInterface``, with its exact names, plus what we add.
+
+The seed's five methods keep their names and signatures. ``get_image_content`` returns an
+``ImageContent`` (a subclass of ``ImageDetail`` that streams its bytes), and
+``getShekhar`` is the request's name for :meth:`status`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import List  # noqa: UP035 - the request's signature, kept verbatim
+
+from core.models import (
+    ImageContent,
+    ImageDetail,
+    ImageDetailCreate,
+    ImagePage,
+    RangeRequest,
+    ServiceStatus,
+)
+
+
+class ImageServiceInterface(ABC):
+    """Generate, store, find, stream and delete images within one visibility scope."""
+
+    @abstractmethod
+    def create_image(self, image_create: ImageDetailCreate) -> ImageDetail:
+        """Generate an image for the prompt, store bytes and row, return its details.
+
+        Raises ``ValidationFailedError``, a ``GenerationError``, ``BlobStoreUnavailableError``
+        or ``DBConnectionError``; on any failure neither a row nor a blob is left.
+        """
+
+    @abstractmethod
+    def get_image_by_guid(self, guid: str) -> ImageDetail:
+        """Return the image with ``guid`` visible in this scope, else ``RecordNotFoundError``."""
+
+    @abstractmethod
+    def get_all_images(self) -> List[ImageDetail]:  # noqa: UP006
+        """Return every image visible in this scope, newest first (walks all pages)."""
+
+    @abstractmethod
+    def get_image_content(
+        self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
+    ) -> ImageContent:
+        """Return the image's details with its bytes as a stream (optionally one range).
+
+        ``RangeNotSatisfiableError`` for a range outside the blob; ``BlobNotFoundError``
+        when the row's blob is missing. With ``include_body=False`` no blob is opened.
+        """
+
+    @abstractmethod
+    def getShekhar(self) -> object:
+        """The request's name for :meth:`status`; returns a ``ServiceStatus``."""
+
+    @abstractmethod
+    def list_images(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        tags: Sequence[str] = (),
+        author: str | None = None,
+    ) -> ImagePage:
+        """Return one page, newest first, and the cursor of the next page if there is one."""
+
+    @abstractmethod
+    def delete_image(self, guid: str) -> None:
+        """Delete the caller's own image in this scope: the row, then the blob."""
+
+    @abstractmethod
+    def get_content_url(self, guid: str) -> str | None:
+        """A short-lived direct URL for a public image's bytes, or ``None``."""
+
+    @abstractmethod
+    def status(self, *, include_count: bool = True) -> ServiceStatus:
+        """Health of the database, blob store and generator, and the image count."""

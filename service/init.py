@@ -1,0 +1,82 @@
+"""The bootstrap: build every service from a ``Settings`` (the request's ``init.py``).
+
+The web app's lifespan and the CLI call :func:`build_services` once; tests call it with
+their own settings, or pass fakes for any backend.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from core.settings import Settings
+from data.context import Database
+from data.init import build_database
+from service.generation.generator import ImageGenerator
+from service.generation.init import build_generator
+from service.image_service import Backends
+from service.private_images import PrivateImageService
+from service.public_images import PublicImageService
+from service.user_service import UserService
+from storage.blob_store import BlobStore
+from storage.init import build_blob_store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the web layer and the CLI use, built once per process."""
+
+    settings: Settings
+    backends: Backends
+    users: UserService
+
+    def public(self, caller: str | None = None) -> PublicImageService:
+        """The public scope, acting as ``caller`` (``None``: anonymous)."""
+        return PublicImageService(self.backends, caller)
+
+    def private(self, owner: str) -> PrivateImageService:
+        """The private scope of ``owner``."""
+        return PrivateImageService(self.backends, owner)
+
+    def authenticate(self, username: str, password: str) -> str:
+        """The username if the password is right, else ``AuthenticationError``."""
+        return self.users.authenticate(username, password)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.backends.database.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    blobs: BlobStore | None = None,
+    generator: ImageGenerator | None = None,
+) -> Services:
+    """Build the backends chosen by ``settings`` (or take the given ones) and the services.
+
+    Nothing here touches the network: an unreachable database or bucket is reported by
+    ``/readyz`` and answered with 503, and the service recovers when it returns.
+    """
+    backends = Backends(
+        database=database or build_database(settings),
+        blobs=blobs or build_blob_store(settings),
+        generator=generator or build_generator(settings),
+        content_redirect=settings.content_redirect,
+        presign_expires=settings.presign_expires,
+    )
+    logger.info(
+        "backends: database=%s blob_store=%s generator=%s",
+        backends.database.backend,
+        backends.blobs.backend,
+        backends.generator.backend,
+    )
+    return Services(settings=settings, backends=backends, users=UserService(backends.database))
+
+
+def build_user_service(settings: Settings) -> UserService:
+    """A ``UserService`` on its own database connection, for the CLI."""
+    return UserService(build_database(settings))

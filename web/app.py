@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from core.log import configure_logging
+from core.settings import Settings, load_settings
+from service.init import Services, build_services
+from web.dependencies import log_route_context
+from web.errors import install_error_handlers
+from web.middleware import RequestContextMiddleware
+from web.routes import health, private_images, public_images
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Services are built in the lifespan unless given (tests pass them)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        if services is None:
+            resolved = settings or load_settings()
+            configure_logging(resolved.effective_log_format, resolved.log_level)
+            app.state.services = build_services(resolved)
+        else:
+            app.state.services = services
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="PixyProxy",
+        summary="Generated images: OpenAI Images API, S3-compatible blobs, MySQL metadata.",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(log_route_context)],
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(public_images.router)
+    app.include_router(private_images.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,76 @@
+"""Build the ``/content`` response for either scope (CONTRACT.md "Content delivery")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from core.models import ImageContent, ImageDetail
+from service.image_service import ImageService
+from web.http_content import (
+    PRIVATE_CACHE,
+    PUBLIC_CACHE,
+    content_disposition,
+    content_range,
+    etag_matches,
+    http_date,
+    if_range_allows,
+    parse_range_header,
+)
+
+
+def _stream(content: ImageContent) -> Iterator[bytes]:
+    """Yield the chunks and release the blob body however the response ends."""
+    try:
+        yield from content.chunks
+    finally:
+        content.close()
+
+
+def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
+    """Headers shared by 200, 206, 304 and HEAD answers."""
+    return {
+        "ETag": f'"{detail.sha256}"',
+        "Last-Modified": http_date(detail.updated_at),
+        "Cache-Control": PRIVATE_CACHE if detail.private else PUBLIC_CACHE,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(detail.filename, download=download),
+    }
+
+
+def content_response(
+    images: ImageService, guid: str, request: Request, *, download: bool
+) -> Response:
+    """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200."""
+    redirect_url = images.get_content_url(guid)
+    if redirect_url is not None:
+        return RedirectResponse(redirect_url, status_code=307)
+    byte_range = parse_range_header(request.headers.get("range"))
+    if_none_match = request.headers.get("if-none-match")
+    if_range = request.headers.get("if-range")
+    if if_none_match or (if_range and byte_range):
+        # Conditional requests are answered from the row alone: no blob round trip.
+        detail = images.get_image_by_guid(guid)
+        etag = f'"{detail.sha256}"'
+        if etag_matches(if_none_match, etag):
+            return Response(
+                status_code=304, headers=representation_headers(detail, download=download)
+            )
+        if not if_range_allows(if_range, etag, detail.updated_at):
+            byte_range = None
+    is_head = request.method == "HEAD"
+    content = images.get_image_content(guid, byte_range, include_body=not is_head)
+    headers = representation_headers(content, download=download)
+    headers["Content-Length"] = str(content.content_length)
+    status = 200
+    if content.byte_range is not None:
+        status = 206
+        headers["Content-Range"] = content_range(content.byte_range, content.size_bytes)
+    if is_head:
+        content.close()
+        return Response(status_code=status, headers=headers, media_type=content.content_type)
+    return StreamingResponse(
+        _stream(content), status_code=status, headers=headers, media_type=content.content_type
+    )

@@ -1,0 +1,38 @@
+"""The listing query and its ``Link`` header, shared by the public and private lists."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from core.models import MAX_PAGE_SIZE
+from service.image_service import ImageService
+
+
+class ListParams(BaseModel):
+    """``?limit=&cursor=&tag=&author=`` of a listing."""
+
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(default=None, max_length=128)
+    tag: list[str] = Field(default_factory=list, max_length=20)
+    author: str | None = Field(default=None, max_length=64)
+
+
+def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
+    """Run the listing and answer a JSON array with a ``Link`` to the next page."""
+    page = images.list_images(
+        limit=params.limit, cursor=params.cursor, tags=params.tag, author=params.author
+    )
+    headers: dict[str, str] = {}
+    if page.next_cursor is not None:
+        query: dict[str, object] = {"limit": params.limit, "cursor": page.next_cursor}
+        if params.tag:
+            query["tag"] = params.tag
+        if params.author:
+            query["author"] = params.author
+        headers["Link"] = f'<{request.url.path}?{urlencode(query, doseq=True)}>; rel="next"'
+    body = [item.model_dump(mode="json") for item in page.items]
+    return JSONResponse(body, headers=headers)

@@ -1,0 +1,73 @@
+"""Private images: the authenticated caller's own, behind HTTP Basic on the whole router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from core.models import ImageDetail, ImageDetailCreate
+from web.content_response import content_response
+from web.dependencies import PrivateImages, required_caller
+from web.errors import responses
+from web.listing import ListParams, list_response
+
+router = APIRouter(
+    prefix="/private/image",
+    tags=["private images"],
+    dependencies=[Depends(required_caller)],
+    responses=responses(401),
+)
+
+
+@router.post(
+    "", status_code=201, response_model=ImageDetail, responses=responses(422, 429, 502, 503, 504)
+)
+def create_private_image(
+    body: ImageDetailCreate, images: PrivateImages, response: Response
+) -> ImageDetail:
+    """Generate a private image owned by the caller."""
+    detail = images.create_image(body)
+    response.headers["Location"] = f"/private/image/{detail.guid}"
+    return detail
+
+
+@router.get("", response_model=list[ImageDetail], responses=responses(422, 503))
+def list_private_images(
+    images: PrivateImages, params: Annotated[ListParams, Query()], request: Request
+) -> Response:
+    """The caller's private images, newest first, one page."""
+    return list_response(images, params, request)
+
+
+@router.get("/{guid}", response_model=ImageDetail, responses=responses(404, 422, 503))
+def get_private_image(guid: UUID, images: PrivateImages) -> ImageDetail:
+    """One of the caller's private images."""
+    return images.get_image_by_guid(str(guid))
+
+
+@router.api_route(
+    "/{guid}/content",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
+        206: {"description": "A byte range"},
+        304: {"description": "Not modified (If-None-Match)"},
+        416: {"description": "Range not satisfiable"},
+        **responses(404, 422, 503),
+    },
+)
+def get_private_image_content(
+    guid: UUID, images: PrivateImages, request: Request, download: bool = False
+) -> Response:
+    """The bytes of one of the caller's private images (never redirected)."""
+    return content_response(images, str(guid), request, download=download)
+
+
+@router.delete("/{guid}", status_code=204, responses=responses(404, 422, 503))
+def delete_private_image(guid: UUID, images: PrivateImages) -> Response:
+    """Delete one of the caller's private images: the row, then the blob."""
+    images.delete_image(str(guid))
+    return Response(status_code=204)

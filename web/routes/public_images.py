@@ -1,0 +1,70 @@
+"""Public images: no login needed; a logged-in caller becomes the author of what they create."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+
+from core.models import ImageDetail, ImageDetailCreate
+from web.content_response import content_response
+from web.dependencies import PublicImages, RequiredCaller
+from web.errors import responses
+from web.listing import ListParams, list_response
+
+router = APIRouter(prefix="/image", tags=["public images"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ImageDetail,
+    responses=responses(401, 422, 429, 502, 503, 504),
+)
+def create_image(body: ImageDetailCreate, images: PublicImages, response: Response) -> ImageDetail:
+    """Generate a public image from a prompt; ``Location`` names the new image."""
+    detail = images.create_image(body)
+    response.headers["Location"] = f"/image/{detail.guid}"
+    return detail
+
+
+@router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 503))
+def list_images(
+    images: PublicImages, params: Annotated[ListParams, Query()], request: Request
+) -> Response:
+    """Public images, newest first, one page; ``Link: rel="next"`` when more exist."""
+    return list_response(images, params, request)
+
+
+@router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 503))
+def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
+    """One public image's details (a private image is a 404, never revealed)."""
+    return images.get_image_by_guid(str(guid))
+
+
+@router.api_route(
+    "/{guid}/content",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
+        206: {"description": "A byte range"},
+        304: {"description": "Not modified (If-None-Match)"},
+        307: {"description": "Redirect to a presigned URL (CONTENT_REDIRECT=true)"},
+        416: {"description": "Range not satisfiable"},
+        **responses(401, 404, 422, 503),
+    },
+)
+def get_image_content(
+    guid: UUID, images: PublicImages, request: Request, download: bool = False
+) -> Response:
+    """The image bytes; ranges, conditional requests and HEAD are supported."""
+    return content_response(images, str(guid), request, download=download)
+
+
+@router.delete("/{guid}", status_code=204, responses=responses(401, 404, 422, 503))
+def delete_image(guid: UUID, images: PublicImages, caller: RequiredCaller) -> Response:
+    """Delete a public image the caller created: the row, then the blob."""
+    images.delete_image(str(guid))
+    return Response(status_code=204)
