@@ -9,6 +9,7 @@ from cli.users import users_app
 from core.exceptions import PixyProxyException
 from core.log import configure_logging
 from core.settings import Settings, load_settings
+from service.init import initialise_database
 
 app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
@@ -52,11 +53,9 @@ def serve(
 @app.command("init-db")
 def init_db() -> None:
     """Create DB_NAME if missing and apply sql/ (idempotent; needs DDL rights)."""
-    from data.schema import apply_schema  # noqa: PLC0415
-
     settings = settings_or_exit()
     try:
-        apply_schema(settings)
+        initialise_database(settings)
     except PixyProxyException as exc:
         err.print(f"[red]init-db failed:[/red] {exc.message}")
         raise typer.Exit(1) from None

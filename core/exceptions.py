@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 def _snake_code(class_name: str) -> str:
     """Turn ``RecordNotFoundError`` into ``record_not_found``."""
     stem = re.sub(r"(Error|Exception)$", "", class_name) or class_name
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", stem).lower()
 
 
 class PixyProxyException(Exception):  # noqa: N818 - the request's name for the family

@@ -7,6 +7,7 @@ is the internal row (with ``id`` and ``storage_key``) and never leaves the servi
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -231,6 +232,7 @@ _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
 def slugify(text: str, *, max_length: int = 48) -> str:
     """Make a lower-case ASCII slug of ``text`` for filenames (``image`` if nothing is left)."""
-    slug = _SLUG_STRIP.sub("-", text.lower()).strip("-")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
     slug = slug[:max_length].rstrip("-")
     return slug or "image"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.exceptions import ConfigurationError
@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     """Every setting PixyProxy reads; names are the environment variables in upper case."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `VAR=` in .env means unset, as a shell user expects
+        extra="ignore",
+        case_sensitive=False,
     )
 
     # Database: MySQL when DB_HOST is set, else embedded SQLite.
@@ -40,6 +44,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_public_endpoint_url: str | None = None
     aws_region: str | None = None
+    # boto3's own names; read here too so that values in .env reach boto3.
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
     blob_dir: Path = Path("./var/blobs")
 
     # Generator: OpenAI when OPENAI_API_KEY is set, else offline.
@@ -54,18 +61,6 @@ class Settings(BaseSettings):
     presign_expires: int = Field(default=300, ge=1, le=604800)
     log_format: Literal["json", "text"] | None = None
     log_level: str = "INFO"
-
-    @field_validator("db_host", "s3_bucket", "s3_endpoint_url", "openai_base_url", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        """Treat ``VAR=`` in ``.env`` as unset, as a shell user would expect."""
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("openai_api_key", "db_password", mode="before")
-    @classmethod
-    def _blank_secret_is_unset(cls, value: object) -> object:
-        """An empty secret means "not configured"."""
-        return None if isinstance(value, str) and not value else value
 
     @property
     def uses_mysql(self) -> bool:

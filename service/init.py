@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.settings import Settings
 from data.context import Database
 from data.init import build_database
+from data.schema import apply_schema
 from service.generation.generator import ImageGenerator
 from service.generation.init import build_generator
 from service.image_service import Backends
@@ -80,3 +81,8 @@ def build_services(
 def build_user_service(settings: Settings) -> UserService:
     """A ``UserService`` on its own database connection, for the CLI."""
     return UserService(build_database(settings))
+
+
+def initialise_database(settings: Settings) -> None:
+    """Create the configured database if missing and apply the schema (idempotent)."""
+    apply_schema(settings)

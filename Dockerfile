@@ -1,0 +1,33 @@
+# PixyProxy: slim Python, dependencies before code, non-root, `pixyproxy serve`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 pixy
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+RUN python - <<'PY' > /tmp/requirements.txt
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
+PY
+RUN pip install -r /tmp/requirements.txt
+
+COPY core ./core
+COPY data ./data
+COPY storage ./storage
+COPY service ./service
+COPY web ./web
+COPY cli ./cli
+COPY sql ./sql
+RUN pip install --no-deps -e . && mkdir -p /app/var && chown pixy:pixy /app/var
+
+USER pixy
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)" || exit 1
+CMD ["pixyproxy", "serve", "--host", "0.0.0.0", "--port", "8000"]

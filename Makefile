@@ -1,0 +1,29 @@
+# One command each: `make run` installs and starts the service, `make test` runs the tests.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install run test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install  ## install, create the schema, serve on 127.0.0.1:8000 (HOST/PORT to change)
+	$(BIN)/pixyproxy init-db
+	$(BIN)/pixyproxy serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
+
+test: install  ## unit, integration (MariaDB, moto S3, fake OpenAI) and e2e tests
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
