@@ -15,9 +15,9 @@ import logging
 import math
 import re
 import time
-from typing import Literal, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, cast
 
-import httpx2
 import openai
 from openai.types import ImagesResponse
 
@@ -33,6 +33,9 @@ from core.media import sniff_media_type
 from core.settings import Settings
 from service.generation.generator import ImageGenerator
 
+if TYPE_CHECKING:
+    import httpx2  # openai's HTTP library; only its Response type is named here
+
 logger = logging.getLogger(__name__)
 
 Quality = Literal["low", "medium", "high", "auto", "standard", "hd"]
@@ -42,7 +45,11 @@ _SECRET_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*]{6,}")
 
 
 class _SingleRetryClient(openai.OpenAI):
-    """``openai.OpenAI`` that leaves 429s to the caller instead of sleeping on them."""
+    """``openai.OpenAI`` that leaves 429s to the caller instead of sleeping on them.
+
+    ``_should_retry`` is the SDK's own hook (read in openai 3.57); were it renamed, the
+    only change would be one retry after ``Retry-After`` on a 429.
+    """
 
     def _should_retry(self, response: httpx2.Response) -> bool:
         if response.status_code == 429:
@@ -94,32 +101,35 @@ class OpenAIImageGenerator(ImageGenerator):
             )
         except openai.OpenAIError as exc:
             error = translate_error(exc)
-            self._log_failure(prompt, exc, error)
+            self._log_failure(prompt, error, exc)
             raise error from exc
-        except ValueError as exc:  # a 200 whose body is not JSON at all
+        except ValueError as exc:  # a 200 whose body is not JSON, or not the right JSON
             error = GeneratorUnavailableError("The image generator sent a malformed response.")
-            self._log_failure(prompt, exc, error)
+            self._log_failure(prompt, error, exc)
             raise error from exc
         try:
             return decode_image(response)
         except GeneratorUnavailableError as error:
-            self._log_failure(prompt, error, error)
+            self._log_failure(prompt, error, None)
             raise
 
-    def _log_failure(self, prompt: str, cause: BaseException, error: GenerationError) -> None:
-        """Log one warning line: what failed, for which prompt preview; never a secret."""
+    def _log_failure(
+        self, prompt: str, error: GenerationError, cause: BaseException | None
+    ) -> None:
+        """Log one warning line: what failed, a prompt preview, a redacted upstream detail."""
         preview = prompt[:_PROMPT_PREVIEW] + ("…" if len(prompt) > _PROMPT_PREVIEW else "")
-        status = getattr(cause, "status_code", None)
-        detail = "" if isinstance(cause, openai.AuthenticationError) else str(cause)
+        upstream = cause if isinstance(cause, openai.APIError) else None
+        # A 401's upstream message quotes the key (masked by OpenAI); leave it out entirely.
+        detail = error.message if isinstance(cause, openai.AuthenticationError) else str(cause)
         logger.warning(
-            "image generation failed: %s (%s, status=%s, code=%s, model=%s) prompt=%r detail=%s",
+            "image generation failed: %s (%s, status=%s, code=%s, model=%s) prompt=%r: %s",
             error.code,
-            type(cause).__name__,
-            status,
-            getattr(cause, "code", None),
+            type(cause).__name__ if cause else "invalid image data",
+            getattr(upstream, "status_code", None),
+            upstream.code if upstream else None,
             self.model,
             preview,
-            self._redact(detail)[:200],
+            self._redact(detail if cause else error.message)[:200],
         )
 
     def _redact(self, text: str) -> str:
@@ -170,7 +180,7 @@ def translate_error(exc: openai.OpenAIError) -> GenerationError:  # noqa: PLR091
     return GeneratorUnavailableError()
 
 
-def parse_retry_after(headers: httpx2.Headers | dict[str, str]) -> int | None:
+def parse_retry_after(headers: Mapping[str, str]) -> int | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
     lowered = {key.lower(): value for key, value in headers.items()}
     seconds: float | None = None

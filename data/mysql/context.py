@@ -1,0 +1,132 @@
+"""The seed's ``DatabaseContext``, mended: a unit of work on one pooled connection.
+
+Usage, as the request gives it::
+
+    with database.context() as db:          # database: MySQLDatabase
+        db.begin_transaction()
+        db.images.add(...)
+        db.commit_transaction()
+
+What changed from the seed: the connection comes from the pool of its
+``MySQLDatabase`` (with a bounded wait) instead of a fresh ``connect()``; leaving the
+block without a commit rolls back; closing returns the connection to the pool exactly
+once. ``set_db_context`` / ``get_current_db_context`` keep their names: a context
+registers itself for its thread on ``__enter__`` and unregisters on ``__exit__``, and
+``get_current_db_context()`` only looks (it never opens a connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from mysql.connector import errors
+from mysql.connector.cursor import MySQLCursorBufferedDict
+
+from data.context import UnitOfWork
+from data.mysql.errors import mysql_errors
+from data.mysql.repository import MySQLImageRepository
+
+if TYPE_CHECKING:
+    from data.mysql.database import MySQLDatabase
+
+logger = logging.getLogger(__name__)
+
+_local = threading.local()  # per thread: the DatabaseContext inside its ``with`` block
+
+
+def set_db_context(context: DatabaseContext | None) -> None:
+    """Register ``context`` as this thread's current context (``None`` to clear)."""
+    _local.db_context = context
+
+
+def get_current_db_context() -> DatabaseContext | None:
+    """Return this thread's current context, or ``None``; never opens a connection."""
+    current: DatabaseContext | None = getattr(_local, "db_context", None)
+    return current
+
+
+class DatabaseContext(UnitOfWork):
+    """One pooled connection, its dictionary cursor, and the repositories bound to it."""
+
+    def __init__(self, database: MySQLDatabase) -> None:
+        """Check a connection out of ``database``'s pool (``DBConnectionError`` if none)."""
+        self._database = database
+        self._connection = database.acquire()
+        self._closed = False
+        self._previous: DatabaseContext | None = None
+        try:
+            with mysql_errors():
+                self._cursor: MySQLCursorBufferedDict = self._connection.cursor(
+                    dictionary=True, buffered=True
+                )
+        except BaseException:
+            self._closed = True
+            database.release(self._connection)
+            raise
+        self.images = MySQLImageRepository(self._cursor)
+
+    @property
+    def cursor(self) -> MySQLCursorBufferedDict:
+        """The seed's cursor: rows come back as dictionaries."""
+        return self._cursor
+
+    @property
+    def connection_id(self) -> int | None:
+        """The server's id of this session (``CONNECTION_ID()``), for diagnostics."""
+        connection_id: int | None = self._connection.connection_id
+        return connection_id
+
+    def __enter__(self) -> Self:
+        self._previous = get_current_db_context()
+        set_db_context(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc_val, exc_tb)
+        finally:
+            set_db_context(self._previous)
+            self._previous = None
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (a no-op when one is already open on this connection)."""
+        with mysql_errors():
+            if not self._connection.in_transaction:
+                self._connection.start_transaction()
+
+    def commit_transaction(self) -> None:
+        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
+        with mysql_errors():
+            self._connection.commit()
+
+    def rollback_transaction(self) -> None:
+        """Roll back whatever is uncommitted.
+
+        A rollback that cannot reach the server is logged, not raised: the server drops
+        the transaction of a lost session anyway, and raising here would hide the error
+        that caused the rollback.
+        """
+        if self._closed:
+            return
+        try:
+            self._connection.rollback()
+        except (errors.Error, OSError) as exc:
+            logger.warning("rollback failed: %s (errno=%s)", type(exc).__name__, exc.errno)
+
+    def close(self) -> None:
+        """Return the connection to the pool; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(errors.Error, OSError):
+            self._cursor.close()
+        self._database.release(self._connection)

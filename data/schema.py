@@ -1,0 +1,98 @@
+"""Apply ``sql/*.sql`` to the configured MySQL database (``pixyproxy init-db``).
+
+The scripts name the database `` `pixyproxy` `` (in backticks, and only the database is
+written that way); here that name is replaced by ``DB_NAME``, which the ``Settings``
+pattern limits to ``[A-Za-z0-9_]``. Statements are split on ``;`` after ``--`` comments
+are removed (the scripts hold no procedures or triggers). Every statement is
+idempotent (``IF NOT EXISTS``), so applying twice is harmless.
+
+It connects with the configured ``DB_*`` credentials, which need DDL rights (an admin),
+and creates ``DB_NAME`` when missing. ``002_app_user.sql`` is skipped unless
+``create_app_user=True``; then its quoted user, host and placeholder password are bound
+as parameters (the placeholder in the file is never used).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import mysql.connector
+
+from core.exceptions import ConfigurationError
+from core.settings import Settings
+from data.mysql.database import connection_args
+from data.mysql.errors import mysql_errors
+
+logger = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+DATABASE_SCRIPT = "001_database.sql"
+APP_USER_SCRIPT = "002_app_user.sql"
+TABLES_SCRIPT = "003_tables.sql"
+SCRIPT_DB_NAME = "`pixyproxy`"
+SCRIPT_APP_USER = "'pixyproxy'@'%'"
+SCRIPT_PLACEHOLDER_PASSWORD = "'change-me-placeholder'"  # noqa: S105 - text to replace
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_COMMENT = re.compile(r"(^|\s)--(\s.*)?$")  # "-- text" comments (the scripts quote no "--")
+
+
+def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> list[str]:
+    """The statements of ``sql/<name>`` with the database renamed to ``db_name``."""
+    if not _SAFE_NAME.match(db_name):
+        raise ConfigurationError("Invalid setting: DB_NAME")
+    text = (sql_dir / name).read_text(encoding="utf-8")
+    lines = [_COMMENT.sub("", line) for line in text.splitlines()]
+    body = "\n".join(lines).replace(SCRIPT_DB_NAME, f"`{db_name}`")
+    return [stmt.strip() for stmt in body.split(";") if stmt.strip()]
+
+
+def app_user_statements(db_name: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
+    """``002_app_user.sql`` with user, host and password turned into named parameters."""
+    return [
+        stmt.replace(SCRIPT_APP_USER, "%(app_user)s@%(app_host)s").replace(
+            SCRIPT_PLACEHOLDER_PASSWORD, "%(app_password)s"
+        )
+        for stmt in script_statements(APP_USER_SCRIPT, db_name=db_name, sql_dir=sql_dir)
+    ]
+
+
+def apply_mysql_schema(
+    settings: Settings,
+    *,
+    create_app_user: bool = False,
+    app_user: str = "pixyproxy",
+    app_password: str | None = None,
+    app_host: str = "%",
+) -> None:
+    """Create ``DB_NAME`` and its tables (and, if asked, the least-privilege app user).
+
+    Raises ``DBConnectionError`` when the server cannot be reached or refuses the
+    admin credentials, ``ConfigurationError`` when asked for an app user without a
+    password.
+    """
+    if create_app_user and not app_password:
+        raise ConfigurationError("An application user needs a password.")
+    db_name = settings.db_name
+    statements: list[tuple[str, dict[str, Any]]] = [
+        (stmt, {}) for stmt in script_statements(DATABASE_SCRIPT, db_name=db_name)
+    ]
+    if create_app_user:
+        user_params = {"app_user": app_user, "app_host": app_host, "app_password": app_password}
+        statements += [(stmt, user_params) for stmt in app_user_statements(db_name)]
+    statements += [(stmt, {}) for stmt in script_statements(TABLES_SCRIPT, db_name=db_name)]
+
+    with mysql_errors():
+        connection = mysql.connector.connect(
+            **{**connection_args(settings, database=None), "autocommit": True}
+        )
+        try:
+            cursor = connection.cursor()
+            for statement, params in statements:
+                cursor.execute(statement, params or ())
+            cursor.close()
+        finally:
+            connection.close()
+    logger.info("schema applied to database %s", db_name)

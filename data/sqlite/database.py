@@ -1,0 +1,140 @@
+"""``SQLiteDatabase``: the embedded backend on stdlib ``sqlite3`` (``SQLITE_PATH``).
+
+One connection per unit of work (opening a SQLite file is cheap), WAL journal so
+readers do not block the writer, and a busy timeout so writers wait for each other
+instead of failing at once. The parent folder and the schema are created on first use,
+not at construction, so a bad path surfaces as ``DBConnectionError`` at use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+from core.settings import Settings
+from data.context import Database, UnitOfWork
+from data.sqlite.errors import sqlite_errors
+from data.sqlite.repository import SQLiteImageRepository
+from data.sqlite.schema import SQLITE_SCHEMA
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+class SQLiteContext(UnitOfWork):
+    """One SQLite connection in a transaction, and the repositories bound to it.
+
+    ``sqlite3``'s default transaction handling opens a transaction before the first
+    write, so writes are never committed by accident; leaving the ``with`` block
+    without ``commit_transaction()`` rolls them back.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Take ownership of ``connection`` (closed by ``close()``)."""
+        self._connection = connection
+        self._closed = False
+        self.images = SQLiteImageRepository(connection)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection, for diagnostics and tests."""
+        return self._connection
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (a no-op when one is already open)."""
+        with sqlite_errors():
+            if not self._connection.in_transaction:
+                self._connection.execute("BEGIN")
+
+    def commit_transaction(self) -> None:
+        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
+        with sqlite_errors():
+            self._connection.commit()
+
+    def rollback_transaction(self) -> None:
+        """Roll back whatever is uncommitted; a failure is logged, not raised."""
+        if self._closed:
+            return
+        try:
+            self._connection.rollback()
+        except sqlite3.Error as exc:
+            logger.warning("rollback failed: %s", type(exc).__name__)
+
+    def close(self) -> None:
+        """Close the connection (rolling back anything uncommitted); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self._connection.close()
+
+
+class SQLiteDatabase(Database):
+    """The embedded backend: a SQLite file, its schema created on first use."""
+
+    backend = "sqlite"
+
+    def __init__(self, settings: Settings) -> None:
+        """Remember the path; nothing is opened or created until first use."""
+        self._path = Path(settings.sqlite_path)
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    def describe(self) -> str:
+        """A one-line description for the startup log."""
+        return f"sqlite://{self._path}"
+
+    def context(self) -> SQLiteContext:
+        """Open a unit of work on a new connection (``DBConnectionError`` if impossible)."""
+        self._ensure_schema()
+        return SQLiteContext(self._connect())
+
+    def ping(self) -> None:
+        """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""
+        with self.context() as db, sqlite_errors():
+            db.connection.execute("SELECT 1").fetchall()
+
+    def close(self) -> None:
+        """Nothing is held between units of work; kept for the port."""
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open a connection with rows by name, foreign keys on and a busy timeout."""
+        with sqlite_errors():
+            connection = sqlite3.connect(
+                self._path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
+            try:
+                connection.row_factory = sqlite3.Row
+                connection.execute("PRAGMA foreign_keys = ON")
+                connection.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                connection.close()
+                raise
+            return connection
+
+    def _ensure_schema(self) -> None:
+        """Create the folder, switch to WAL and create the tables, once per process."""
+        if self._ready:
+            return
+        with self._lock, sqlite_errors():
+            if self._ready:
+                return
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            connection = self._connect()
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.executescript(SQLITE_SCHEMA)
+                connection.commit()
+            finally:
+                connection.close()
+            self._ready = True
+            logger.info("sqlite database ready: %s", self._path)

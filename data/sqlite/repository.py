@@ -1,0 +1,196 @@
+"""``SQLiteImageRepository``: the embedded twin of ``MySQLImageRepository``.
+
+Same queries in SQLite's dialect (named parameters ``:guid``), same behaviour, checked
+by the same contract tests. Datetimes are stored as fixed-width UTC text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.exceptions import RecordNotFoundError
+from core.models import NewImage, StoredImage
+from data.repository import ImageRepository, PageQuery, Visibility
+from data.sqlite.errors import translated
+
+IMAGE_COLUMNS = (
+    "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
+    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at"
+)
+INSERT_IMAGE = (
+    "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
+    " author, is_private, storage_key, created_at, updated_at)"
+    " VALUES (:guid, :prompt, :filename, :content_type, :size_bytes, :sha256,"
+    " :author, :is_private, :storage_key, :created_at, :updated_at)"
+)
+INSERT_TAG = "INSERT INTO image_tags (image_id, tag, ordinal) VALUES (:image_id, :tag, :ordinal)"
+SELECT_IMAGES = "SELECT " + IMAGE_COLUMNS + " FROM images AS i WHERE "  # noqa: S608 - constants
+SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
+DELETE_IMAGE = "DELETE FROM images WHERE id = :id"
+COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
+SELECT_STORAGE_KEYS = "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+
+WHERE_PUBLIC = "i.is_private = 0"
+WHERE_PRIVATE = "i.is_private = 1 AND i.author = :owner"
+WHERE_GUID = "i.guid = :guid"
+WHERE_AUTHOR = "i.author = :author"
+WHERE_OLDER = (
+    "(i.created_at < :after_created_at OR (i.created_at = :after_created_at AND i.id < :after_id))"
+)
+WHERE_TAG = "EXISTS (SELECT 1 FROM image_tags AS t WHERE t.image_id = i.id AND t.tag = :{})"
+NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT :limit"
+ONE_ROW = " LIMIT 1"
+
+KEYS_PER_QUERY = 500  # below SQLite's default limit of bound parameters
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def time_text(value: datetime) -> str:
+    """Datetime → fixed-width UTC text (naive values are taken as UTC)."""
+    utc = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    return utc.strftime(TIME_FORMAT)
+
+
+def image_params(image: NewImage) -> dict[str, Any]:
+    """NewImage → the named parameters of ``INSERT_IMAGE``."""
+    created = time_text(image.created_at)
+    return {
+        "guid": image.guid,
+        "prompt": image.prompt,
+        "filename": image.filename,
+        "content_type": image.content_type,
+        "size_bytes": image.size_bytes,
+        "sha256": image.sha256,
+        "author": image.author,
+        "is_private": int(image.private),
+        "storage_key": image.storage_key,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
+    """A row of ``IMAGE_COLUMNS`` plus its tags → StoredImage (aware UTC datetimes)."""
+    return StoredImage(
+        id=row["id"],
+        guid=row["guid"],
+        prompt=row["prompt"],
+        tags=list(tags),
+        filename=row["filename"],
+        author=row["author"],
+        private=bool(row["is_private"]),
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        storage_key=row["storage_key"],
+        created_at=datetime.strptime(row["created_at"], TIME_FORMAT).replace(tzinfo=UTC),
+        updated_at=datetime.strptime(row["updated_at"], TIME_FORMAT).replace(tzinfo=UTC),
+    )
+
+
+def _visibility(visibility: Visibility, params: dict[str, Any]) -> str:
+    """The WHERE fragment for a visibility scope (adds its parameters)."""
+    if not visibility.private:
+        return WHERE_PUBLIC
+    params["owner"] = visibility.owner
+    return WHERE_PRIVATE
+
+
+def _placeholders(prefix: str, values: Iterable[Any], params: dict[str, Any]) -> str:
+    """``:prefix0, :prefix1, …`` for ``values``, added to ``params``."""
+    names = []
+    for index, value in enumerate(values):
+        params[f"{prefix}{index}"] = value
+        names.append(f":{prefix}{index}")
+    return ", ".join(names)
+
+
+class SQLiteImageRepository(ImageRepository):
+    """Image rows in the embedded SQLite file, on the connection of one ``SQLiteContext``."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Bind to ``connection`` (rows as ``sqlite3.Row``); the context owns the transaction."""
+        self._connection = connection
+
+    @translated
+    def add(self, image: NewImage) -> StoredImage:
+        """Insert a row and its tags; ``ConstraintViolationError`` on a duplicate guid."""
+        params = image_params(image)
+        cursor = self._connection.execute(INSERT_IMAGE, params)
+        image_id = int(cursor.lastrowid or 0)
+        tags = list(dict.fromkeys(tag.lower() for tag in image.tags))  # as ImageDetail has them
+        if tags:
+            self._connection.executemany(
+                INSERT_TAG,
+                [{"image_id": image_id, "tag": tag, "ordinal": n} for n, tag in enumerate(tags)],
+            )
+        return image_from_row({**params, "id": image_id}, tags)
+
+    @translated
+    def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
+        """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
+        params: dict[str, Any] = {"guid": guid}
+        sql = SELECT_IMAGES + WHERE_GUID + " AND " + _visibility(visibility, params) + ONE_ROW
+        found = self._fetch_images(sql, params)
+        return found[0] if found else None
+
+    @translated
+    def list_page(self, query: PageQuery) -> list[StoredImage]:
+        """Up to ``query.limit`` rows newest first, strictly older than ``query.after``."""
+        params: dict[str, Any] = {"limit": query.limit}
+        where = [_visibility(query.visibility, params)]
+        if query.author is not None:
+            where.append(WHERE_AUTHOR)
+            params["author"] = query.author
+        for index, tag in enumerate(dict.fromkeys(tag.lower() for tag in query.tags)):
+            where.append(WHERE_TAG.format(f"tag{index}"))
+            params[f"tag{index}"] = tag
+        if query.after is not None:
+            where.append(WHERE_OLDER)
+            params["after_created_at"] = time_text(query.after[0])
+            params["after_id"] = query.after[1]
+        return self._fetch_images(SELECT_IMAGES + " AND ".join(where) + NEWEST_FIRST, params)
+
+    @translated
+    def delete(self, guid: str, visibility: Visibility, *, author: str) -> StoredImage:
+        """Delete ``author``'s row with ``guid`` in ``visibility``; else ``RecordNotFoundError``."""
+        params: dict[str, Any] = {"guid": guid, "author": author}
+        where = [WHERE_GUID, _visibility(visibility, params), WHERE_AUTHOR]
+        found = self._fetch_images(SELECT_IMAGES + " AND ".join(where) + ONE_ROW, params)
+        if not found:
+            raise RecordNotFoundError
+        self._connection.execute(DELETE_IMAGE, {"id": found[0].id})  # tags: ON DELETE CASCADE
+        return found[0]
+
+    @translated
+    def count(self) -> int:
+        """Number of image rows, public and private."""
+        row = self._connection.execute(COUNT_IMAGES).fetchone()
+        return int(row["n"]) if row else 0
+
+    @translated
+    def storage_keys(self, keys: Sequence[str]) -> set[str]:
+        """Return which of ``keys`` some row references (queried in batches)."""
+        unique = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(unique), KEYS_PER_QUERY):
+            params: dict[str, Any] = {}
+            marks = _placeholders("k", unique[start : start + KEYS_PER_QUERY], params)
+            rows = self._connection.execute(SELECT_STORAGE_KEYS.format(keys=marks), params)
+            found.update(str(row["storage_key"]) for row in rows)
+        return found
+
+    def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:
+        """Run an image SELECT, then one query for all the rows' tags."""
+        rows = self._connection.execute(sql, params).fetchall()
+        if not rows:
+            return []
+        tags: dict[int, list[str]] = {int(row["id"]): [] for row in rows}
+        tag_params: dict[str, Any] = {}
+        marks = _placeholders("id", tags, tag_params)
+        for tag_row in self._connection.execute(SELECT_TAGS.format(ids=marks), tag_params):
+            tags[int(tag_row["image_id"])].append(str(tag_row["tag"]))
+        return [image_from_row(row, tags[int(row["id"])]) for row in rows]

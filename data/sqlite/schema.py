@@ -1,0 +1,42 @@
+"""The embedded schema: the tables of ``sql/003_tables.sql`` in SQLite's dialect.
+
+Datetimes are UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (fixed width, so text order is
+time order). Text compares binary (case-sensitive), like the MySQL columns' binary
+collations. ``AUTOINCREMENT`` so ids are never reused, as in InnoDB.
+"""
+
+SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    guid         TEXT    NOT NULL UNIQUE,
+    prompt       TEXT    NOT NULL,
+    filename     TEXT    NOT NULL,
+    content_type TEXT    NOT NULL,
+    size_bytes   INTEGER NOT NULL,
+    sha256       TEXT    NOT NULL,
+    author       TEXT    NULL,
+    is_private   INTEGER NOT NULL DEFAULT 0,
+    storage_key  TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL,
+    updated_at   TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_images_visibility_newest ON images (is_private, created_at, id);
+CREATE INDEX IF NOT EXISTS ix_images_author_newest
+    ON images (author, is_private, created_at, id);
+CREATE INDEX IF NOT EXISTS ix_images_storage_key ON images (storage_key);
+
+CREATE TABLE IF NOT EXISTS image_tags (
+    image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    tag      TEXT    NOT NULL,
+    ordinal  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (image_id, tag)
+);
+CREATE INDEX IF NOT EXISTS ix_image_tags_tag ON image_tags (tag, image_id);
+
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+"""

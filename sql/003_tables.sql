@@ -1,0 +1,49 @@
+-- PixyProxy: 3/3, the tables (CONTRACT.md §4). Idempotent: CREATE TABLE IF NOT EXISTS.
+--
+-- Works on MariaDB 10.11 and MySQL 8. Datetimes are UTC, naive, in DATETIME(6).
+-- Identifiers compared exactly (guid, sha256, tags, author, username, storage_key) use
+-- binary collations, so lookups are case-sensitive as in the embedded SQLite backend.
+
+USE `pixyproxy`;
+
+CREATE TABLE IF NOT EXISTS images (
+    id           BIGINT       NOT NULL AUTO_INCREMENT,
+    guid         CHAR(36)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    prompt       TEXT         NOT NULL,
+    filename     VARCHAR(255) NOT NULL,
+    content_type VARCHAR(100) NOT NULL,
+    size_bytes   BIGINT       NOT NULL,
+    sha256       CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    author       VARCHAR(64)  COLLATE utf8mb4_bin NULL,
+    is_private   TINYINT(1)   NOT NULL DEFAULT 0,
+    storage_key  VARCHAR(255) COLLATE utf8mb4_bin NOT NULL,
+    created_at   DATETIME(6)  NOT NULL,
+    updated_at   DATETIME(6)  NOT NULL,
+    PRIMARY KEY (id),
+    UNIQUE KEY uq_images_guid (guid),
+    -- newest-first listing of public rows: WHERE is_private = 0 ORDER BY created_at, id
+    KEY ix_images_visibility_newest (is_private, created_at, id),
+    -- an owner's private rows, and the public author filter
+    KEY ix_images_author_newest (author, is_private, created_at, id),
+    -- reconciliation: which blobs does some row reference
+    KEY ix_images_storage_key (storage_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS image_tags (
+    image_id BIGINT      NOT NULL,
+    tag      VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    ordinal  SMALLINT    NOT NULL DEFAULT 0,  -- keeps the order the client gave
+    PRIMARY KEY (image_id, tag),
+    KEY ix_image_tags_tag (tag, image_id),
+    CONSTRAINT fk_image_tags_image FOREIGN KEY (image_id)
+        REFERENCES images (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE IF NOT EXISTS users (
+    id            BIGINT       NOT NULL AUTO_INCREMENT,
+    username      VARCHAR(64)  COLLATE utf8mb4_bin NOT NULL,
+    password_hash VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    created_at    DATETIME(6)  NOT NULL,
+    PRIMARY KEY (id),
+    UNIQUE KEY uq_users_username (username)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -1,0 +1,226 @@
+"""In-memory twin of the data layer, for service unit tests.
+
+Real transactional semantics: a unit of work sees the committed rows plus its own
+staged changes; ``commit_transaction()`` applies them, rollback (also on leaving the
+``with`` block without commit) discards them. It passes the same contract suite as
+the SQLite and MySQL backends (tests/integration/test_image_repository_contract.py).
+
+Failure hooks, for the service's error paths:
+
+- ``database.fail_next_commit = True``: the next commit raises ``DBConnectionError``
+  and discards the staged changes.
+- ``database.fail_next_add = SomeCoreError()``: the next ``images.add`` raises it.
+- ``database.available = False``: ``context()`` and ``ping()`` raise
+  ``DBConnectionError`` (the database is down).
+
+Counters: ``commits`` (successful commits) and ``open_contexts`` (should be 0 after
+every service call: nothing leaks).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC
+
+from core.exceptions import (
+    ConstraintViolationError,
+    DBConnectionError,
+    PixyProxyException,
+    RecordNotFoundError,
+)
+from core.models import NewImage, StoredImage
+from data.context import Database, UnitOfWork
+from data.repository import ImageRepository, PageQuery, Visibility
+
+
+def _visible(row: StoredImage, visibility: Visibility) -> bool:
+    """Whether ``visibility`` may see ``row`` (an owner of ``None`` sees nothing private)."""
+    if not visibility.private:
+        return not row.private
+    return row.private and row.author is not None and row.author == visibility.owner
+
+
+class InMemoryDatabase(Database):
+    """Committed rows in a dict, shared by the units of work it opens."""
+
+    backend = "memory"
+
+    def __init__(self) -> None:
+        """Start empty and available, with no failure armed."""
+        self.rows: dict[str, StoredImage] = {}
+        self.fail_next_commit = False
+        self.fail_next_add: PixyProxyException | None = None
+        self.available = True
+        self.commits = 0
+        self.open_contexts = 0
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def context(self) -> InMemoryUnitOfWork:
+        """Open a unit of work (``DBConnectionError`` when ``available`` is false)."""
+        if not self.available:
+            raise DBConnectionError
+        with self._lock:
+            self.open_contexts += 1
+        return InMemoryUnitOfWork(self)
+
+    def ping(self) -> None:
+        """Raise ``DBConnectionError`` when ``available`` is false."""
+        if not self.available:
+            raise DBConnectionError
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def next_id(self) -> int:
+        """Allocate an id; like AUTO_INCREMENT, ids are never reused, even after rollback."""
+        with self._lock:
+            self._next_id += 1
+            return self._next_id - 1
+
+    def snapshot(self) -> dict[str, StoredImage]:
+        """A copy of the committed rows."""
+        with self._lock:
+            return dict(self.rows)
+
+    def apply(self, added: Sequence[StoredImage], deleted: Sequence[str]) -> None:
+        """Apply staged changes atomically; ``ConstraintViolationError`` on a guid clash."""
+        with self._lock:
+            rows = dict(self.rows)
+            for guid in deleted:
+                rows.pop(guid, None)
+            for row in added:
+                if row.guid in rows:
+                    raise ConstraintViolationError
+                rows[row.guid] = row
+            self.rows = rows
+            self.commits += 1
+
+    def closed_context(self) -> None:
+        """Bookkeeping for ``open_contexts``."""
+        with self._lock:
+            self.open_contexts -= 1
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """Staged adds and deletes over a snapshot of the committed rows."""
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        """Bind to ``database``; nothing is staged yet."""
+        self.database = database
+        self.images = InMemoryImageRepository(self)
+        self._view: dict[str, StoredImage] | None = None
+        self._added: list[StoredImage] = []
+        self._deleted: list[str] = []
+        self._closed = False
+
+    def view(self) -> dict[str, StoredImage]:
+        """The rows this unit of work sees: committed (at first use) plus staged."""
+        if self._closed:
+            raise DBConnectionError("The unit of work is closed.")
+        if self._view is None:
+            self._view = self.database.snapshot()
+        return self._view
+
+    def stage_add(self, row: StoredImage) -> None:
+        """Stage an insert."""
+        self.view()[row.guid] = row
+        self._added.append(row)
+
+    def stage_delete(self, guid: str) -> None:
+        """Stage a delete."""
+        self.view().pop(guid, None)
+        self._added = [row for row in self._added if row.guid != guid]
+        self._deleted.append(guid)
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (staging starts at first use anyway)."""
+        self.view()
+
+    def commit_transaction(self) -> None:
+        """Apply the staged changes, or fail as armed by ``fail_next_commit``."""
+        added, deleted = self._added, self._deleted
+        self._reset()
+        if self.database.fail_next_commit:
+            self.database.fail_next_commit = False
+            raise DBConnectionError
+        self.database.apply(added, deleted)
+
+    def rollback_transaction(self) -> None:
+        """Discard the staged changes."""
+        self._reset()
+
+    def close(self) -> None:
+        """Discard anything staged; idempotent."""
+        if not self._closed:
+            self._reset()
+            self._closed = True
+            self.database.closed_context()
+
+    def _reset(self) -> None:
+        """Forget the view and the staged changes."""
+        self._view = None
+        self._added = []
+        self._deleted = []
+
+
+class InMemoryImageRepository(ImageRepository):
+    """The repository port over an ``InMemoryUnitOfWork``'s view."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        """Bind to ``uow``."""
+        self._uow = uow
+
+    def add(self, image: NewImage) -> StoredImage:
+        """Stage a row; ``ConstraintViolationError`` on a duplicate guid."""
+        database = self._uow.database
+        if database.fail_next_add is not None:
+            error, database.fail_next_add = database.fail_next_add, None
+            raise error
+        if image.guid in self._uow.view():
+            raise ConstraintViolationError
+        data = image.model_dump()
+        row = StoredImage(**data, id=database.next_id(), updated_at=image.created_at)
+        self._uow.stage_add(row)
+        return row
+
+    def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
+        """Return the row with ``guid`` if ``visibility`` may see it."""
+        row = self._uow.view().get(guid)
+        return row if row is not None and _visible(row, visibility) else None
+
+    def list_page(self, query: PageQuery) -> list[StoredImage]:
+        """Rows newest first by ``(created_at, id)``, strictly older than ``query.after``."""
+        wanted = {tag.lower() for tag in query.tags}
+        after = None
+        if query.after is not None:
+            created, last_id = query.after
+            after = (created if created.tzinfo else created.replace(tzinfo=UTC), last_id)
+        rows = [
+            row
+            for row in self._uow.view().values()
+            if _visible(row, query.visibility)
+            and (query.author is None or row.author == query.author)
+            and wanted.issubset(row.tags)
+            and (after is None or (row.created_at, row.id) < after)
+        ]
+        rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+        return rows[: query.limit]
+
+    def delete(self, guid: str, visibility: Visibility, *, author: str) -> StoredImage:
+        """Stage the delete of ``author``'s row; ``RecordNotFoundError`` if none."""
+        row = self.find_by_guid(guid, visibility)
+        if row is None or row.author != author:
+            raise RecordNotFoundError
+        self._uow.stage_delete(guid)
+        return row
+
+    def count(self) -> int:
+        """Number of rows, public and private."""
+        return len(self._uow.view())
+
+    def storage_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` some row references."""
+        referenced = {row.storage_key for row in self._uow.view().values()}
+        return {key for key in keys if key in referenced}
