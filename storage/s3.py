@@ -1,0 +1,228 @@
+"""The S3 blob store (AWS, MinIO or any S3-compatible endpoint) on boto3.
+
+The client is built without a network call, so an unreachable bucket never stops
+startup; every botocore error is translated here into the core exceptions and chained
+``from`` the original. Messages carry the S3 error code only, never credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.exceptions import (
+    BlobNotFoundError,
+    BlobStoreUnavailableError,
+    ConfigurationError,
+    PixyProxyException,
+    RangeNotSatisfiableError,
+)
+from core.settings import Settings
+from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
+
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+    from types_boto3_s3 import S3Client
+
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_BUCKET_MISSING_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
+
+
+def _error_code(exc: ClientError) -> str:
+    """The S3 error code, reduced to safe characters for a message."""
+    code = str(exc.response.get("Error", {}).get("Code", "unknown"))
+    return re.sub(r"[^A-Za-z0-9_.-]", "", code)[:64] or "unknown"
+
+
+def _unavailable(operation: str, exc: Exception) -> BlobStoreUnavailableError:
+    """A credential-free ``BlobStoreUnavailableError`` describing ``exc``."""
+    detail = f"error {_error_code(exc)}" if isinstance(exc, ClientError) else type(exc).__name__
+    return BlobStoreUnavailableError(f"The blob store is unavailable ({operation}: {detail}).")
+
+
+def _translate(operation: str, exc: Exception) -> PixyProxyException:
+    """Map a botocore error to a core exception (ranges are handled by the caller)."""
+    if isinstance(exc, ClientError) and _error_code(exc) in _NOT_FOUND_CODES:
+        return BlobNotFoundError()
+    return _unavailable(operation, exc)
+
+
+def _check_range(start: int | None, end: int | None) -> None:
+    """Reject ranges no caller should build (negative, or ending before they start)."""
+    if (start is not None and start < 0) or (end is not None and end < (start or 0)):
+        raise ValueError(f"invalid byte range {start}-{end}")
+
+
+def _chunks(body: StreamingBody) -> Iterator[bytes]:
+    """Chunks of ``body``; the body is closed on exhaustion, error or ``close()``."""
+    try:
+        yield from body.iter_chunks(CHUNK_SIZE)
+    except (BotoCoreError, OSError) as exc:
+        raise _unavailable("read", exc) from exc
+    finally:
+        body.close()
+
+
+class S3BlobStore(BlobStore):
+    """Blobs as objects in one S3 bucket.
+
+    Built from settings without contacting the endpoint. Calls are bounded by the
+    connect/read timeouts and ``max_attempts`` (botocore's "standard" retry mode);
+    ``s3_public_endpoint_url``, when set, is used only to sign presigned URLs.
+    """
+
+    backend = "s3"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_attempts: int = 2,
+        max_pool_connections: int = 32,
+    ) -> None:
+        if not settings.s3_bucket:
+            raise ConfigurationError("Invalid setting: S3_BUCKET")
+        self.bucket = settings.s3_bucket
+        self.region = settings.aws_region
+        secret = settings.aws_secret_access_key
+        session = boto3.session.Session(
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            region_name=settings.aws_region,
+        )
+        endpoint = settings.s3_endpoint_url
+        public_endpoint = settings.s3_public_endpoint_url or endpoint
+        config = Config(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            max_pool_connections=max_pool_connections,
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint else "auto"},
+        )
+        self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+        self._presign_client: S3Client = session.client(
+            "s3",
+            endpoint_url=public_endpoint,
+            config=config.merge(
+                Config(s3={"addressing_style": "path" if public_endpoint else "auto"})
+            ),
+        )
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Upload ``data`` in one PUT, which S3 applies whole or not at all."""
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable("put", exc) from exc
+
+    def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
+        """Stream the object, or bytes ``start``..``end`` inclusive, in 64 KiB chunks."""
+        _check_range(start, end)
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if start or end is not None:
+            params["Range"] = f"bytes={start or 0}-{'' if end is None else end}"
+        try:
+            response = self._client.get_object(**params)
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRange":
+                raise RangeNotSatisfiableError(self._size_from(exc, key)) from exc
+            raise _translate("open", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable("open", exc) from exc
+        body = response["Body"]
+        return BlobStream(_chunks(body), closer=body)
+
+    def _size_from(self, exc: ClientError, key: str) -> int:
+        """The object's size from an ``InvalidRange`` answer, else from a HEAD."""
+        size = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
+        if size.isdigit():
+            return int(size)
+        return self.stat(key).size
+
+    def stat(self, key: str) -> BlobInfo:
+        """Size and modification time from a HEAD request."""
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate("stat", exc) from exc
+        return BlobInfo(key=key, size=head["ContentLength"], last_modified=head["LastModified"])
+
+    def delete(self, key: str) -> None:
+        """Delete the object; S3 answers success for a missing key too."""
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) == "NoSuchKey":
+                return
+            raise _unavailable("delete", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable("delete", exc) from exc
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Yield every object under ``prefix``, one ListObjectsV2 page at a time."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield BlobInfo(
+                        key=item["Key"], size=item["Size"], last_modified=item["LastModified"]
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable("list", exc) from exc
+
+    def ping(self) -> None:
+        """HEAD the bucket; a missing bucket counts as unavailable."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable("ping", exc) from exc
+
+    def presigned_url(self, key: str, *, expires: int) -> str | None:
+        """A GET URL signed locally (no network call) for the public endpoint."""
+        try:
+            return self._presign_client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable("presign", exc) from exc
+
+    def create_bucket_if_missing(self) -> bool:
+        """Create the bucket unless it exists; return True when it was created."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError as exc:
+            if _error_code(exc) not in _BUCKET_MISSING_CODES:
+                raise _unavailable("create_bucket", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable("create_bucket", exc) from exc
+        try:
+            if self.region and self.region != "us-east-1":
+                self._client.create_bucket(
+                    Bucket=self.bucket,
+                    CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+                )
+            else:
+                self._client.create_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _error_code(exc) in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                return False
+            raise _unavailable("create_bucket", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable("create_bucket", exc) from exc
+        return True
+
+    def close(self) -> None:
+        """Release both clients' connection pools."""
+        self._client.close()
+        self._presign_client.close()
