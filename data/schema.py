@@ -1,4 +1,7 @@
-"""Apply ``sql/*.sql`` to the configured MySQL database (``pixyproxy init-db``).
+"""Create the configured database's schema (``pixyproxy init-db``): :func:`apply_schema`.
+
+For MySQL, ``sql/*.sql`` is applied to the configured server; for embedded SQLite, the
+file (and its folder) is created with ``data/sqlite/schema.py``'s tables.
 
 The scripts name the database `` `pixyproxy` `` (in backticks, and only the database is
 written that way); here that name is replaced by ``DB_NAME``, which the ``Settings``
@@ -25,6 +28,7 @@ from core.exceptions import ConfigurationError
 from core.settings import Settings
 from data.mysql.database import connection_args
 from data.mysql.errors import mysql_errors
+from data.sqlite.database import SQLiteDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +100,22 @@ def apply_mysql_schema(
         finally:
             connection.close()
     logger.info("schema applied to database %s", db_name)
+
+
+def apply_schema(settings: Settings) -> None:
+    """Create the configured database and its tables; applying twice is harmless.
+
+    MySQL (``DB_HOST`` set): :func:`apply_mysql_schema` with the configured credentials.
+    Embedded SQLite: create ``SQLITE_PATH``'s folder and file, switch it to WAL and
+    create the tables. Raises ``DBConnectionError`` when the database cannot be reached
+    or the file cannot be created.
+    """
+    if settings.uses_mysql:
+        apply_mysql_schema(settings)
+        return
+    database = SQLiteDatabase(settings)
+    try:
+        database.ensure_schema()
+    finally:
+        database.close()
+    logger.info("schema applied to %s", database.describe())

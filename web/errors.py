@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,14 +61,14 @@ def error_response(
     message: str,
     *,
     details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """Build the error body of CONTRACT.md §1 with the current request id."""
     body = ErrorBody(
         error=code, message=message, request_id=request_id_var.get() or "-", details=details
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, headers=headers or {}
+        body.model_dump(exclude_none=True), status_code=status, headers=dict(headers or {})
     )
 
 

@@ -29,6 +29,7 @@ from mysql.connector.cursor import MySQLCursorBufferedDict
 from data.context import UnitOfWork
 from data.mysql.errors import mysql_errors
 from data.mysql.repository import MySQLImageRepository
+from data.mysql.user_repository import MySQLUserRepository
 
 if TYPE_CHECKING:
     from data.mysql.database import MySQLDatabase
@@ -68,6 +69,7 @@ class DatabaseContext(UnitOfWork):
             database.release(self._connection)
             raise
         self.images = MySQLImageRepository(self._cursor)
+        self.users = MySQLUserRepository(self._cursor)
 
     @property
     def cursor(self) -> MySQLCursorBufferedDict:

@@ -19,6 +19,7 @@ from data.context import Database, UnitOfWork
 from data.sqlite.errors import sqlite_errors
 from data.sqlite.repository import SQLiteImageRepository
 from data.sqlite.schema import SQLITE_SCHEMA
+from data.sqlite.user_repository import SQLiteUserRepository
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class SQLiteContext(UnitOfWork):
         self._connection = connection
         self._closed = False
         self.images = SQLiteImageRepository(connection)
+        self.users = SQLiteUserRepository(connection)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -95,7 +97,7 @@ class SQLiteDatabase(Database):
 
     def context(self) -> SQLiteContext:
         """Open a unit of work on a new connection (``DBConnectionError`` if impossible)."""
-        self._ensure_schema()
+        self.ensure_schema()
         return SQLiteContext(self._connect())
 
     def ping(self) -> None:
@@ -121,8 +123,8 @@ class SQLiteDatabase(Database):
                 raise
             return connection
 
-    def _ensure_schema(self) -> None:
-        """Create the folder, switch to WAL and create the tables, once per process."""
+    def ensure_schema(self) -> None:
+        """Create the folder, switch to WAL and create the tables (idempotent; once per object)."""
         if self._ready:
             return
         with self._lock, sqlite_errors():

@@ -3,7 +3,8 @@
 Real transactional semantics: a unit of work sees the committed rows plus its own
 staged changes; ``commit_transaction()`` applies them, rollback (also on leaving the
 ``with`` block without commit) discards them. It passes the same contract suite as
-the SQLite and MySQL backends (tests/integration/test_image_repository_contract.py).
+the SQLite and MySQL backends (tests/integration/test_image_repository_contract.py and
+test_user_repository_contract.py). Users are staged the same way as images.
 
 Failure hooks, for the service's error paths:
 
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from core.exceptions import (
     ConstraintViolationError,
@@ -32,6 +34,16 @@ from core.exceptions import (
 from core.models import NewImage, StoredImage
 from data.context import Database, UnitOfWork
 from data.repository import ImageRepository, PageQuery, Visibility
+from data.user_repository import UserRecord, UserRepository
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """One staged user write: ``record`` to insert or replace, or ``None`` to delete."""
+
+    username: str
+    record: UserRecord | None
+    insert: bool = False
 
 
 def _visible(row: StoredImage, visibility: Visibility) -> bool:
@@ -49,6 +61,7 @@ class InMemoryDatabase(Database):
     def __init__(self) -> None:
         """Start empty and available, with no failure armed."""
         self.rows: dict[str, StoredImage] = {}
+        self.users: dict[str, UserRecord] = {}
         self.fail_next_commit = False
         self.fail_next_add: PixyProxyException | None = None
         self.available = True
@@ -84,8 +97,18 @@ class InMemoryDatabase(Database):
         with self._lock:
             return dict(self.rows)
 
-    def apply(self, added: Sequence[StoredImage], deleted: Sequence[str]) -> None:
-        """Apply staged changes atomically; ``ConstraintViolationError`` on a guid clash."""
+    def user_snapshot(self) -> dict[str, UserRecord]:
+        """A copy of the committed users."""
+        with self._lock:
+            return dict(self.users)
+
+    def apply(
+        self,
+        added: Sequence[StoredImage],
+        deleted: Sequence[str],
+        user_changes: Sequence[UserChange] = (),
+    ) -> None:
+        """Apply staged changes atomically; ``ConstraintViolationError`` on a key clash."""
         with self._lock:
             rows = dict(self.rows)
             for guid in deleted:
@@ -94,7 +117,16 @@ class InMemoryDatabase(Database):
                 if row.guid in rows:
                     raise ConstraintViolationError
                 rows[row.guid] = row
+            users = dict(self.users)
+            for change in user_changes:
+                if change.record is None:
+                    users.pop(change.username, None)
+                elif change.insert and change.username in users:
+                    raise ConstraintViolationError
+                elif change.insert or change.username in users:
+                    users[change.username] = change.record
             self.rows = rows
+            self.users = users
             self.commits += 1
 
     def closed_context(self) -> None:
@@ -110,9 +142,12 @@ class InMemoryUnitOfWork(UnitOfWork):
         """Bind to ``database``; nothing is staged yet."""
         self.database = database
         self.images = InMemoryImageRepository(self)
+        self.users = InMemoryUserRepository(self)
         self._view: dict[str, StoredImage] | None = None
         self._added: list[StoredImage] = []
         self._deleted: list[str] = []
+        self._user_view: dict[str, UserRecord] | None = None
+        self._user_changes: list[UserChange] = []
         self._closed = False
 
     def view(self) -> dict[str, StoredImage]:
@@ -122,6 +157,23 @@ class InMemoryUnitOfWork(UnitOfWork):
         if self._view is None:
             self._view = self.database.snapshot()
         return self._view
+
+    def user_view(self) -> dict[str, UserRecord]:
+        """The users this unit of work sees: committed (at first use) plus staged."""
+        if self._closed:
+            raise DBConnectionError("The unit of work is closed.")
+        if self._user_view is None:
+            self._user_view = self.database.user_snapshot()
+        return self._user_view
+
+    def stage_user(self, change: UserChange) -> None:
+        """Stage a user insert, update or delete."""
+        view = self.user_view()
+        if change.record is None:
+            view.pop(change.username, None)
+        else:
+            view[change.username] = change.record
+        self._user_changes.append(change)
 
     def stage_add(self, row: StoredImage) -> None:
         """Stage an insert."""
@@ -140,12 +192,12 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def commit_transaction(self) -> None:
         """Apply the staged changes, or fail as armed by ``fail_next_commit``."""
-        added, deleted = self._added, self._deleted
+        added, deleted, user_changes = self._added, self._deleted, self._user_changes
         self._reset()
         if self.database.fail_next_commit:
             self.database.fail_next_commit = False
             raise DBConnectionError
-        self.database.apply(added, deleted)
+        self.database.apply(added, deleted, user_changes)
 
     def rollback_transaction(self) -> None:
         """Discard the staged changes."""
@@ -163,6 +215,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._view = None
         self._added = []
         self._deleted = []
+        self._user_view = None
+        self._user_changes = []
 
 
 class InMemoryImageRepository(ImageRepository):
@@ -224,3 +278,43 @@ class InMemoryImageRepository(ImageRepository):
         """Which of ``keys`` some row references."""
         referenced = {row.storage_key for row in self._uow.view().values()}
         return {key for key in keys if key in referenced}
+
+
+class InMemoryUserRepository(UserRepository):
+    """The user repository port over an ``InMemoryUnitOfWork``'s view (case-sensitive)."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        """Bind to ``uow``."""
+        self._uow = uow
+
+    def add(self, username: str, password_hash: str) -> UserRecord:
+        """Stage a user; ``ConstraintViolationError`` if the name is taken."""
+        if username in self._uow.user_view():
+            raise ConstraintViolationError
+        record = UserRecord(
+            id=self._uow.database.next_id(),
+            username=username,
+            password_hash=password_hash,
+            created_at=datetime.now(UTC),
+        )
+        self._uow.stage_user(UserChange(username, record, insert=True))
+        return record
+
+    def find(self, username: str) -> UserRecord | None:
+        """The user called ``username``, or ``None``."""
+        return self._uow.user_view().get(username)
+
+    def list_all(self) -> list[UserRecord]:
+        """Every user, by name (code-point order, as the binary collations sort)."""
+        return sorted(self._uow.user_view().values(), key=lambda record: record.username)
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        """Stage a new hash; ``RecordNotFoundError`` if there is no such user."""
+        record = self.get(username)
+        changed = record.model_copy(update={"password_hash": password_hash})
+        self._uow.stage_user(UserChange(username, changed))
+
+    def delete(self, username: str) -> None:
+        """Stage the delete; ``RecordNotFoundError`` if there is no such user."""
+        self.get(username)
+        self._uow.stage_user(UserChange(username, None))

@@ -1,12 +1,12 @@
 """One contract for ``ImageRepository`` and its unit of work, run on every backend.
 
-The in-memory fake, embedded SQLite and MySQL/MariaDB must behave the same.
+The in-memory fake, embedded SQLite and MySQL/MariaDB must behave the same; the
+``database`` fixture that runs each test on each of them is in ``conftest.py``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,15 +20,6 @@ from tests.fakes.database import InMemoryDatabase
 
 PUBLIC = Visibility()
 BASE_TIME = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """Each backend in turn, empty."""
-    if request.param == "memory":
-        yield InMemoryDatabase()
-    else:
-        yield request.getfixturevalue(f"{request.param}_database")
 
 
 def suffix() -> str:

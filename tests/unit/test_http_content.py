@@ -29,7 +29,8 @@ def test_single_ranges_are_parsed(header: str, expected: RangeRequest) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "bytes=", "bytes=-", "items=0-9", "bytes=9-0", "bytes=0-1,5-9", "bytes=a-b"]
+    "header",
+    [None, "", "bytes=", "bytes=-", "items=0-9", "bytes=9-0", "bytes=0-1,5-9", "bytes=a-b"],
 )
 def test_absent_multi_or_malformed_ranges_mean_the_whole_body(header: str | None) -> None:
     assert parse_range_header(header) is None

@@ -56,7 +56,11 @@ def test_error_codes_are_stable_snake_case_from_the_class() -> None:
 
 @pytest.mark.parametrize(
     ("prompt", "slug"),
-    [("A red fox in snow!", "a-red-fox-in-snow"), ("???", "image"), ("Ünïcode  café", "unicode-cafe")],
+    [
+        ("A red fox in snow!", "a-red-fox-in-snow"),
+        ("???", "image"),
+        ("Ünïcode  café", "unicode-cafe"),
+    ],
 )
 def test_slugify_makes_ascii_filenames(prompt: str, slug: str) -> None:
     assert slugify(prompt) == slug

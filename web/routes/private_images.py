@@ -47,9 +47,8 @@ def get_private_image(guid: UUID, images: PrivateImages) -> ImageDetail:
     return images.get_image_by_guid(str(guid))
 
 
-@router.api_route(
+@router.get(
     "/{guid}/content",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
@@ -59,6 +58,7 @@ def get_private_image(guid: UUID, images: PrivateImages) -> ImageDetail:
         **responses(404, 422, 503),
     },
 )
+@router.head("/{guid}/content", operation_id="head_private_image_content", response_class=Response)
 def get_private_image_content(
     guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:

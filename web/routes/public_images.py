@@ -43,9 +43,8 @@ def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
     return images.get_image_by_guid(str(guid))
 
 
-@router.api_route(
+@router.get(
     "/{guid}/content",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
@@ -56,6 +55,7 @@ def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
         **responses(401, 404, 422, 503),
     },
 )
+@router.head("/{guid}/content", operation_id="head_image_content", response_class=Response)
 def get_image_content(
     guid: UUID, images: PublicImages, request: Request, download: bool = False
 ) -> Response:
