@@ -22,7 +22,11 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """Render records as one JSON object per line, with any ``extra`` fields."""
 
-    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "request_id"}
+    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+        "message",
+        "request_id",
+        "color_message",  # uvicorn's ANSI-coloured copy of the message
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as a JSON line."""

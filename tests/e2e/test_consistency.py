@@ -11,6 +11,7 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from types_boto3_s3 import S3Client
 
 from core.settings import Settings
+from data.mysql.context import DatabaseContext
 from data.mysql.database import MySQLDatabase
 from service.init import Services, build_services
 from tests.e2e.test_public_images import assert_error
@@ -126,3 +127,43 @@ def test_reads_reuse_pooled_connections_instead_of_opening_new_ones(
     assert isinstance(database, MySQLDatabase)
     assert database.stats.pool_builds == 1
     assert database.stats.sessions_seen <= database.stats.size
+
+
+class _CommitKillingDatabase(MySQLDatabase):
+    """The real MySQL backend, except that its server connection is KILLed right before
+    a commit, from an admin session, so the commit itself fails in the driver."""
+
+    def __init__(self, settings: Settings, admin: MySQLConnectionAbstract) -> None:
+        super().__init__(settings)
+        self._admin = admin
+
+    def context(self) -> DatabaseContext:
+        context = super().context()
+        real_commit = context.commit_transaction
+        admin = self._admin
+
+        def commit_after_kill() -> None:
+            cursor = admin.cursor()
+            cursor.execute(f"KILL {int(context.connection_id or 0)}")
+            cursor.close()
+            real_commit()
+
+        context.commit_transaction = commit_after_kill  # type: ignore[method-assign]
+        return context
+
+
+def test_a_failed_commit_leaves_no_blob_behind(
+    e2e_settings: Settings,
+    mysql_clean: None,
+    mysql_admin: MySQLConnectionAbstract,
+    s3_client: S3Client,
+    openai_api: object,
+) -> None:
+    database = _CommitKillingDatabase(e2e_settings, mysql_admin)
+    services = build_services(e2e_settings, database=database)
+    with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
+        response = client.post("/image", json={"prompt": "a fox whose commit is lost"})
+    services.close()
+    assert_error(response, 503, "db_connection")
+    assert _bucket_keys(s3_client, e2e_settings) == []
+    assert _row_count(mysql_admin) == 0

@@ -52,7 +52,7 @@ def make_mysql_settings(db_name: str, **overrides: Any) -> Settings:
         "db_connect_timeout": 3,
         **overrides,
     }
-    return Settings(**values)
+    return Settings(_env_file=None, **values)  # a developer's .env must not leak in
 
 
 def admin_connect(settings: Settings, *, database: str | None = None) -> MySQLConnectionAbstract:
