@@ -31,7 +31,7 @@ def _row_count(admin: MySQLConnectionAbstract) -> int:
     cursor.execute("SELECT COUNT(*) FROM images")
     (count,) = cursor.fetchone()  # type: ignore[misc]
     cursor.close()
-    return int(count)  # type: ignore[call-overload]
+    return int(str(count))
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def _server_connections(admin: MySQLConnectionAbstract) -> int:
     cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
     (_, value) = cursor.fetchone()  # type: ignore[misc]
     cursor.close()
-    return int(value)  # type: ignore[call-overload]
+    return int(str(value))
 
 
 def test_reads_reuse_pooled_connections_instead_of_opening_new_ones(

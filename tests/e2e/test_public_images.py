@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from types_boto3_s3 import S3Client
 
 from core.settings import Settings
-from tests.support.openai_server import FakeImagesAPI
+from tests.support.openai_server import FakeImagesAPI, Mode
 
 pytestmark = pytest.mark.e2e
 
@@ -168,7 +168,7 @@ def test_generator_failures_map_to_the_contract_and_store_nothing(
     openai_api: FakeImagesAPI,
     s3_client: S3Client,
     e2e_settings: Settings,
-    mode: str,
+    mode: Mode,
     status: int,
     code: str,
 ) -> None:
