@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-list clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+bench-list: install  ## listing latency at 1,000 and 100,000 rows on a fresh MySQL database
+	$(BIN)/python -m bench.list_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

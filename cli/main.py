@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from cli.reconcile import reconcile
 from cli.users import users_app
 from core.exceptions import PixyProxyException
 from core.log import configure_logging
@@ -13,6 +14,7 @@ from service.init import initialise_database
 
 app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
+app.command("reconcile")(reconcile)
 err = Console(stderr=True)
 
 

@@ -63,6 +63,24 @@ class ConstraintViolationError(ImageException):
     default_message = "A database constraint was violated."
 
 
+class IdempotencyConflictError(ConstraintViolationError):
+    """An ``Idempotency-Key`` was used before with a different request body."""
+
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyInProgressError(ConstraintViolationError):
+    """The first request with this ``Idempotency-Key`` is still running."""
+
+    code = "idempotency_in_progress"
+    default_message = "A request with this Idempotency-Key is still in progress; retry shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PromptException(PixyProxyException):
     """The seed's catch-all for an unexpected failure while serving a request."""
 

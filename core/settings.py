@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     openai_image_quality: str = "auto"
     openai_timeout: float = Field(default=120.0, gt=0)
 
+    # Seconds a completed Idempotency-Key is remembered (POST /image, /private/image).
+    idempotency_ttl: int = Field(default=86400, ge=1, le=30 * 86400)
+
     content_redirect: bool = False
     presign_expires: int = Field(default=300, ge=1, le=604800)
     log_format: Literal["json", "text"] | None = None

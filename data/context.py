@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
+from data.idempotency_repository import IdempotencyRepository
 from data.repository import ImageRepository
 from data.user_repository import UserRepository
 
@@ -25,6 +26,7 @@ class UnitOfWork(ABC):
     """One connection, one transaction at a time, and the repositories bound to it."""
 
     images: ImageRepository
+    idempotency: IdempotencyRepository
     users: UserRepository
 
     def __enter__(self) -> Self:

@@ -33,6 +33,15 @@ class PageQuery:
     author: str | None = None
 
 
+@dataclass(frozen=True)
+class StorageRef:
+    """Which blob a row references (for reconciliation)."""
+
+    id: int
+    guid: str
+    storage_key: str
+
+
 class ImageRepository(ABC):
     """Image rows. Never commits: the service's ``DatabaseContext`` does."""
 
@@ -66,3 +75,7 @@ class ImageRepository(ABC):
     @abstractmethod
     def storage_keys(self, keys: Sequence[str]) -> set[str]:
         """Return which of ``keys`` some row references (for reconciliation)."""
+
+    @abstractmethod
+    def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
+        """Up to ``limit`` rows (public and private) with ``id > after_id``, by id."""

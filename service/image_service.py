@@ -26,6 +26,7 @@ from core.exceptions import (
     GeneratorUnavailableError,
     PixyProxyException,
     RangeNotSatisfiableError,
+    RecordNotFoundError,
 )
 from core.media import sniff_media_type
 from core.models import (
@@ -44,6 +45,7 @@ from core.models import (
 from data.context import Database
 from data.repository import PageQuery, Visibility
 from service.generation.generator import ImageGenerator
+from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
 from service.pagination import decode_cursor, encode_cursor
 from service.transaction import transaction
@@ -62,6 +64,8 @@ class Backends:
     generator: ImageGenerator
     content_redirect: bool = False
     presign_expires: int = 300
+    idempotency_ttl: float = 86400.0  # seconds a completed Idempotency-Key is remembered
+    idempotency_wait: float = 10.0  # seconds a repeat polls a key that is still pending
 
 
 class ImageService(ImageServiceInterface):
@@ -74,9 +78,42 @@ class ImageService(ImageServiceInterface):
 
     # -- create -----------------------------------------------------------------------
 
-    def create_image(self, image_create: ImageDetailCreate) -> ImageDetail:
-        """Generate, upload, insert and commit; on failure leave neither row nor blob."""
+    def create_image(
+        self, image_create: ImageDetailCreate, *, idempotency_key: str | None = None
+    ) -> ImageDetail:
+        """Generate, upload, insert and commit; on failure leave neither row nor blob.
+
+        With ``idempotency_key`` (service/idempotency.py), a repeat of a completed request
+        with the same body returns the same image without generating again; another body
+        is ``IdempotencyConflictError``, a still-running twin ``IdempotencyInProgressError``.
+        """
         request = revalidate(ImageDetailCreate, image_create)
+        if idempotency_key is None:
+            return self._create(request)
+        keyed = IdempotentRequest.of(
+            scope="private" if self._visibility.private else "public",
+            caller=self._author,
+            key=idempotency_key,
+            body=request,
+        )
+        keys = IdempotencyKeys(
+            self._backends.database,
+            ttl=self._backends.idempotency_ttl,
+            wait=self._backends.idempotency_wait,
+        )
+        return keys.run(keyed, lambda on_insert: self._create(request, on_insert), self._replay)
+
+    def _replay(self, guid: str) -> ImageDetail:
+        """The image an earlier request with the same Idempotency-Key created."""
+        try:
+            return self.get_image_by_guid(guid)
+        except RecordNotFoundError:
+            raise RecordNotFoundError(
+                "The image created with this Idempotency-Key no longer exists."
+            ) from None
+
+    def _create(self, request: ImageDetailCreate, on_insert: OnInsert | None = None) -> ImageDetail:
+        """The creation itself; ``on_insert`` runs inside the insert's transaction."""
         # Generation runs outside the transaction: it may take a minute, and a pooled
         # connection should not wait on it.
         data = self._backends.generator.generate(request.prompt)
@@ -101,6 +138,8 @@ class ImageService(ImageServiceInterface):
         try:
             with transaction(self._backends.database) as db:
                 stored = db.images.add(new_image)
+                if on_insert is not None:
+                    on_insert(db, guid)
         except BaseException:
             self._discard_blob(new_image.storage_key)
             raise

@@ -68,6 +68,7 @@ def build_services(
         generator=generator or build_generator(settings),
         content_redirect=settings.content_redirect,
         presign_expires=settings.presign_expires,
+        idempotency_ttl=settings.idempotency_ttl,
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",

@@ -33,8 +33,12 @@ CREATE TABLE IF NOT EXISTS image_tags (
     image_id BIGINT      NOT NULL,
     tag      VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     ordinal  SMALLINT    NOT NULL DEFAULT 0,  -- keeps the order the client gave
+    -- copies of the image's is_private and created_at (both never change), so that a
+    -- public tag listing is one range scan of ix_image_tags_tag in keyset order
+    is_private TINYINT(1)  NOT NULL DEFAULT 0,
+    created_at DATETIME(6) NOT NULL,
     PRIMARY KEY (image_id, tag),
-    KEY ix_image_tags_tag (tag, image_id),
+    KEY ix_image_tags_tag (tag, is_private, created_at, image_id),
     CONSTRAINT fk_image_tags_image FOREIGN KEY (image_id)
         REFERENCES images (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -46,4 +50,22 @@ CREATE TABLE IF NOT EXISTS users (
     created_at    DATETIME(6)  NOT NULL,
     PRIMARY KEY (id),
     UNIQUE KEY uq_users_username (username)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Idempotency-Key of POST /image and POST /private/image (service/idempotency.py): one
+-- row per (scope, caller, key); 'pending' while the first request generates, then
+-- 'completed' with the new image's guid, until expires_at (IDEMPOTENCY_TTL).
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    id              BIGINT       NOT NULL AUTO_INCREMENT,
+    scope           VARCHAR(16)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    caller          VARCHAR(64)  COLLATE utf8mb4_bin NOT NULL,  -- username, or '' when anonymous
+    idempotency_key VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    request_hash    CHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    status          VARCHAR(16)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    image_guid      CHAR(36)     CHARACTER SET ascii COLLATE ascii_bin NULL,
+    created_at      DATETIME(6)  NOT NULL,
+    expires_at      DATETIME(6)  NOT NULL,
+    PRIMARY KEY (id),
+    UNIQUE KEY uq_idempotency_keys_key (scope, caller, idempotency_key),
+    KEY ix_idempotency_keys_expires (expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -22,6 +22,8 @@ GENERIC_MESSAGE = exc.PixyProxyException.default_message
 STATUS_BY_EXCEPTION: dict[type[exc.PixyProxyException], int] = {
     exc.ValidationFailedError: 422,
     exc.RecordNotFoundError: 404,
+    exc.IdempotencyConflictError: 409,
+    exc.IdempotencyInProgressError: 409,
     exc.ConstraintViolationError: 409,
     exc.AuthenticationError: 401,
     exc.PromptRejectedError: 422,

@@ -28,6 +28,7 @@ from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.context import UnitOfWork
 from data.mysql.errors import mysql_errors
+from data.mysql.idempotency_repository import MySQLIdempotencyRepository
 from data.mysql.repository import MySQLImageRepository
 from data.mysql.user_repository import MySQLUserRepository
 
@@ -69,6 +70,7 @@ class DatabaseContext(UnitOfWork):
             database.release(self._connection)
             raise
         self.images = MySQLImageRepository(self._cursor)
+        self.idempotency = MySQLIdempotencyRepository(self._cursor)
         self.users = MySQLUserRepository(self._cursor)
 
     @property

@@ -17,6 +17,7 @@ from pathlib import Path
 from core.settings import Settings
 from data.context import Database, UnitOfWork
 from data.sqlite.errors import sqlite_errors
+from data.sqlite.idempotency_repository import SQLiteIdempotencyRepository
 from data.sqlite.repository import SQLiteImageRepository
 from data.sqlite.schema import SQLITE_SCHEMA
 from data.sqlite.user_repository import SQLiteUserRepository
@@ -39,6 +40,7 @@ class SQLiteContext(UnitOfWork):
         self._connection = connection
         self._closed = False
         self.images = SQLiteImageRepository(connection)
+        self.idempotency = SQLiteIdempotencyRepository(connection)
         self.users = SQLiteUserRepository(connection)
 
     @property

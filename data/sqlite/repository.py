@@ -13,7 +13,7 @@ from typing import Any
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage
-from data.repository import ImageRepository, PageQuery, Visibility
+from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
 from data.sqlite.errors import translated
 
 IMAGE_COLUMNS = (
@@ -26,8 +26,19 @@ INSERT_IMAGE = (
     " VALUES (:guid, :prompt, :filename, :content_type, :size_bytes, :sha256,"
     " :author, :is_private, :storage_key, :created_at, :updated_at)"
 )
-INSERT_TAG = "INSERT INTO image_tags (image_id, tag, ordinal) VALUES (:image_id, :tag, :ordinal)"
+INSERT_TAG = (
+    "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
+    " VALUES (:image_id, :tag, :ordinal, :is_private, :created_at)"
+)
 SELECT_IMAGES = "SELECT " + IMAGE_COLUMNS + " FROM images AS i WHERE "  # noqa: S608 - constants
+# CROSS JOIN makes SQLite keep image_tags as the outer loop (the keyset order's index).
+SELECT_IMAGES_BY_TAG = (
+    "SELECT " + IMAGE_COLUMNS + " FROM image_tags AS t0"  # noqa: S608 - constants
+    " CROSS JOIN images AS i WHERE i.id = t0.image_id AND "
+)
+SELECT_STORAGE_REFS = (
+    "SELECT id, guid, storage_key FROM images WHERE id > :after_id ORDER BY id LIMIT :limit"
+)
 SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
 DELETE_IMAGE = "DELETE FROM images WHERE id = :id"
 COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
@@ -42,6 +53,12 @@ WHERE_OLDER = (
 )
 WHERE_TAG = "EXISTS (SELECT 1 FROM image_tags AS t WHERE t.image_id = i.id AND t.tag = :{})"
 NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT :limit"
+WHERE_FIRST_TAG = "t0.tag = :tag0 AND t0.is_private = 0"
+WHERE_OLDER_BY_TAG = (
+    "(t0.created_at < :after_created_at"
+    " OR (t0.created_at = :after_created_at AND t0.image_id < :after_id))"
+)
+NEWEST_FIRST_BY_TAG = " ORDER BY t0.created_at DESC, t0.image_id DESC LIMIT :limit"
 ONE_ROW = " LIMIT 1"
 
 KEYS_PER_QUERY = 500  # below SQLite's default limit of bound parameters
@@ -99,6 +116,31 @@ def _visibility(visibility: Visibility, params: dict[str, Any]) -> str:
     return WHERE_PRIVATE
 
 
+def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of one listing page (as ``MySQLImageRepository`` builds it)."""
+    params: dict[str, Any] = {"limit": query.limit}
+    tags = list(dict.fromkeys(tag.lower() for tag in query.tags))
+    by_tag = bool(tags) and not query.visibility.private and query.author is None
+    if by_tag:
+        select, older, order = SELECT_IMAGES_BY_TAG, WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
+        where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
+        params["tag0"] = tags[0]
+    else:
+        select, older, order = SELECT_IMAGES, WHERE_OLDER, NEWEST_FIRST
+        where = [_visibility(query.visibility, params)]
+    if query.author is not None:
+        where.append(WHERE_AUTHOR)
+        params["author"] = query.author
+    for index in range(1 if by_tag else 0, len(tags)):
+        where.append(WHERE_TAG.format(f"tag{index}"))
+        params[f"tag{index}"] = tags[index]
+    if query.after is not None:
+        where.append(older)
+        params["after_created_at"] = time_text(query.after[0])
+        params["after_id"] = query.after[1]
+    return select + " AND ".join(where) + order, params
+
+
 def _placeholders(prefix: str, values: Iterable[Any], params: dict[str, Any]) -> str:
     """``:prefix0, :prefix1, …`` for ``values``, added to ``params``."""
     names = []
@@ -123,9 +165,13 @@ class SQLiteImageRepository(ImageRepository):
         image_id = int(cursor.lastrowid or 0)
         tags = list(dict.fromkeys(tag.lower() for tag in image.tags))  # as ImageDetail has them
         if tags:
+            same = {"image_id": image_id, "is_private": params["is_private"]}
             self._connection.executemany(
                 INSERT_TAG,
-                [{"image_id": image_id, "tag": tag, "ordinal": n} for n, tag in enumerate(tags)],
+                [
+                    {**same, "tag": tag, "ordinal": n, "created_at": params["created_at"]}
+                    for n, tag in enumerate(tags)
+                ],
             )
         return image_from_row({**params, "id": image_id}, tags)
 
@@ -140,19 +186,7 @@ class SQLiteImageRepository(ImageRepository):
     @translated
     def list_page(self, query: PageQuery) -> list[StoredImage]:
         """Up to ``query.limit`` rows newest first, strictly older than ``query.after``."""
-        params: dict[str, Any] = {"limit": query.limit}
-        where = [_visibility(query.visibility, params)]
-        if query.author is not None:
-            where.append(WHERE_AUTHOR)
-            params["author"] = query.author
-        for index, tag in enumerate(dict.fromkeys(tag.lower() for tag in query.tags)):
-            where.append(WHERE_TAG.format(f"tag{index}"))
-            params[f"tag{index}"] = tag
-        if query.after is not None:
-            where.append(WHERE_OLDER)
-            params["after_created_at"] = time_text(query.after[0])
-            params["after_id"] = query.after[1]
-        return self._fetch_images(SELECT_IMAGES + " AND ".join(where) + NEWEST_FIRST, params)
+        return self._fetch_images(*list_page_sql(query))
 
     @translated
     def delete(self, guid: str, visibility: Visibility, *, author: str) -> StoredImage:
@@ -182,6 +216,14 @@ class SQLiteImageRepository(ImageRepository):
             rows = self._connection.execute(SELECT_STORAGE_KEYS.format(keys=marks), params)
             found.update(str(row["storage_key"]) for row in rows)
         return found
+
+    @translated
+    def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
+        """Up to ``limit`` rows (public and private) with ``id > after_id``, by id."""
+        rows = self._connection.execute(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
+        return [
+            StorageRef(int(row["id"]), str(row["guid"]), str(row["storage_key"])) for row in rows
+        ]
 
     def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:
         """Run an image SELECT, then one query for all the rows' tags."""

@@ -29,9 +29,12 @@ CREATE TABLE IF NOT EXISTS image_tags (
     image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
     tag      TEXT    NOT NULL,
     ordinal  INTEGER NOT NULL DEFAULT 0,
+    is_private INTEGER NOT NULL DEFAULT 0,  -- copies of the image's, for tag listings
+    created_at TEXT    NOT NULL,
     PRIMARY KEY (image_id, tag)
 );
-CREATE INDEX IF NOT EXISTS ix_image_tags_tag ON image_tags (tag, image_id);
+CREATE INDEX IF NOT EXISTS ix_image_tags_tag
+    ON image_tags (tag, is_private, created_at, image_id);
 
 CREATE TABLE IF NOT EXISTS users (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,4 +42,18 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created_at    TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope           TEXT NOT NULL,
+    caller          TEXT NOT NULL,  -- username, or '' when anonymous
+    idempotency_key TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    image_guid      TEXT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    UNIQUE (scope, caller, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS ix_idempotency_keys_expires ON idempotency_keys (expires_at);
 """

@@ -33,8 +33,9 @@ from core.exceptions import (
 )
 from core.models import NewImage, StoredImage
 from data.context import Database, UnitOfWork
-from data.repository import ImageRepository, PageQuery, Visibility
+from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
 from data.user_repository import UserRecord, UserRepository
+from tests.fakes.idempotency import InMemoryIdempotencyRepository, InMemoryKeyTable
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class InMemoryDatabase(Database):
         """Start empty and available, with no failure armed."""
         self.rows: dict[str, StoredImage] = {}
         self.users: dict[str, UserRecord] = {}
+        self.idempotency_keys = InMemoryKeyTable()
         self.fail_next_commit = False
         self.fail_next_add: PixyProxyException | None = None
         self.available = True
@@ -143,6 +145,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.database = database
         self.images = InMemoryImageRepository(self)
         self.users = InMemoryUserRepository(self)
+        self.idempotency: InMemoryIdempotencyRepository = InMemoryIdempotencyRepository(
+            database.idempotency_keys
+        )
         self._view: dict[str, StoredImage] | None = None
         self._added: list[StoredImage] = []
         self._deleted: list[str] = []
@@ -193,10 +198,12 @@ class InMemoryUnitOfWork(UnitOfWork):
     def commit_transaction(self) -> None:
         """Apply the staged changes, or fail as armed by ``fail_next_commit``."""
         added, deleted, user_changes = self._added, self._deleted, self._user_changes
+        key_changes = self.idempotency.take_changes()
         self._reset()
         if self.database.fail_next_commit:
             self.database.fail_next_commit = False
             raise DBConnectionError
+        self.database.idempotency_keys.apply(key_changes)  # first: the one that may clash
         self.database.apply(added, deleted, user_changes)
 
     def rollback_transaction(self) -> None:
@@ -217,6 +224,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._deleted = []
         self._user_view = None
         self._user_changes = []
+        self.idempotency.discard()
 
 
 class InMemoryImageRepository(ImageRepository):
@@ -278,6 +286,11 @@ class InMemoryImageRepository(ImageRepository):
         """Which of ``keys`` some row references."""
         referenced = {row.storage_key for row in self._uow.view().values()}
         return {key for key in keys if key in referenced}
+
+    def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
+        """Up to ``limit`` rows with ``id > after_id``, by id."""
+        rows = sorted((r for r in self._uow.view().values() if r.id > after_id), key=lambda r: r.id)
+        return [StorageRef(row.id, row.guid, row.storage_key) for row in rows[:limit]]
 
 
 class InMemoryUserRepository(UserRepository):

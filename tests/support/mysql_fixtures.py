@@ -29,7 +29,7 @@ from data.mysql.database import MySQLDatabase
 from data.schema import apply_mysql_schema
 from data.sqlite.database import SQLiteDatabase
 
-TABLES_CHILD_FIRST = ("image_tags", "images", "users")
+TABLES_CHILD_FIRST = ("image_tags", "images", "users", "idempotency_keys")
 
 
 def _server_args() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from core.models import ImageDetail, ImageDetailCreate
 from web.content_response import content_response
 from web.dependencies import PrivateImages, required_caller
 from web.errors import responses
+from web.idempotency import IdempotencyKey
 from web.listing import ListParams, list_response
 
 router = APIRouter(
@@ -22,13 +23,19 @@ router = APIRouter(
 
 
 @router.post(
-    "", status_code=201, response_model=ImageDetail, responses=responses(422, 429, 502, 503, 504)
+    "",
+    status_code=201,
+    response_model=ImageDetail,
+    responses=responses(409, 422, 429, 502, 503, 504),
 )
 def create_private_image(
-    body: ImageDetailCreate, images: PrivateImages, response: Response
+    body: ImageDetailCreate,
+    images: PrivateImages,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ImageDetail:
     """Generate a private image owned by the caller."""
-    detail = images.create_image(body)
+    detail = images.create_image(body, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/private/image/{detail.guid}"
     return detail
 

@@ -11,6 +11,7 @@ from core.models import ImageDetail, ImageDetailCreate
 from web.content_response import content_response
 from web.dependencies import PublicImages, RequiredCaller
 from web.errors import responses
+from web.idempotency import IdempotencyKey
 from web.listing import ListParams, list_response
 
 router = APIRouter(prefix="/image", tags=["public images"])
@@ -20,11 +21,16 @@ router = APIRouter(prefix="/image", tags=["public images"])
     "",
     status_code=201,
     response_model=ImageDetail,
-    responses=responses(401, 422, 429, 502, 503, 504),
+    responses=responses(401, 409, 422, 429, 502, 503, 504),
 )
-def create_image(body: ImageDetailCreate, images: PublicImages, response: Response) -> ImageDetail:
+def create_image(
+    body: ImageDetailCreate,
+    images: PublicImages,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ImageDetail:
     """Generate a public image from a prompt; ``Location`` names the new image."""
-    detail = images.create_image(body)
+    detail = images.create_image(body, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/image/{detail.guid}"
     return detail
 

@@ -1,0 +1,192 @@
+"""Every listing query is an index range scan in keyset order: no sort, no temporary table.
+
+The SQL comes from the repositories' own ``list_page_sql``, so what is checked is what
+runs. On MariaDB/MySQL: ``EXPLAIN`` names the expected index and never a filesort, and
+the handler counters show that a page deep into the table reads about ``limit`` index
+entries, not the rows before it. On SQLite: ``EXPLAIN QUERY PLAN`` never builds a
+temporary B-tree for the ORDER BY.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from mysql.connector.abstracts import MySQLConnectionAbstract
+
+from core.settings import Settings
+from data.mysql.repository import list_page_sql as mysql_list_page_sql
+from data.repository import PageQuery, Visibility
+from data.sqlite.database import SQLiteDatabase
+from data.sqlite.repository import list_page_sql as sqlite_list_page_sql
+from data.sqlite.repository import time_text
+from tests.support.mysql_fixtures import empty_tables
+
+ROWS = 3000
+LIMIT = 51
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+OWNER = Visibility(private=True, owner="owner0")
+AUTHOR_INDEX = "ix_images_author_newest"
+PUBLIC_INDEX = "ix_images_visibility_newest"
+TAG_INDEX = "ix_image_tags_tag"
+
+
+def _rows() -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    """Images 1..ROWS, one second apart: every 10th private (5 owners), 20 authors, tags."""
+    for i in range(1, ROWS + 1):
+        private = i % 10 == 0
+        author = f"owner{i % 5}" if private else (f"author{i % 20}" if i % 3 else None)
+        created = BASE + timedelta(seconds=i)
+        guid = str(uuid.uuid4())
+        image: tuple[Any, ...] = (i, guid, "p", "f.png", "image/png", 1, "0" * 64, author)
+        image += (int(private), f"images/{guid}.png", created, created)
+        tags = [(i, tag, 0, int(private), created) for tag in {f"t{i % 10}", f"u{i % 7}"}]
+        yield image, tags
+
+
+def _position(i: int) -> tuple[datetime, int]:
+    return BASE + timedelta(seconds=i), i
+
+
+# label -> (query, index the driving table must use)
+CASES: dict[str, tuple[PageQuery, str]] = {
+    "plain": (PageQuery(limit=LIMIT), PUBLIC_INDEX),
+    "cursor": (PageQuery(limit=LIMIT, after=_position(ROWS // 2)), PUBLIC_INDEX),
+    "author": (PageQuery(limit=LIMIT, author="author1"), AUTHOR_INDEX),
+    "author cursor": (PageQuery(limit=LIMIT, author="author1", after=_position(900)), AUTHOR_INDEX),
+    "private": (PageQuery(visibility=OWNER, limit=LIMIT), AUTHOR_INDEX),
+    "private cursor": (
+        PageQuery(visibility=OWNER, limit=LIMIT, after=_position(ROWS // 2)),
+        AUTHOR_INDEX,
+    ),
+    "tag": (PageQuery(limit=LIMIT, tags=["t1"]), TAG_INDEX),
+    "tag cursor": (PageQuery(limit=LIMIT, tags=["t1"], after=_position(ROWS // 2)), TAG_INDEX),
+    "two tags": (PageQuery(limit=LIMIT, tags=["t1", "u3"]), TAG_INDEX),
+    "author and tag": (PageQuery(limit=LIMIT, tags=["t1"], author="author1"), AUTHOR_INDEX),
+    "private and tag": (PageQuery(visibility=OWNER, limit=LIMIT, tags=["t0"]), AUTHOR_INDEX),
+}
+DEEP = _position(ROWS // 20)  # 95 % of the table lies before this position
+
+
+@pytest.fixture(scope="module")
+def seeded(mysql_admin: MySQLConnectionAbstract) -> Iterator[MySQLConnectionAbstract]:
+    """The MySQL test database with ROWS images, analysed; emptied afterwards."""
+    empty_tables(mysql_admin)
+    cursor = mysql_admin.cursor()
+    images, tags = [], []
+    for image, image_tags in _rows():
+        images.append(image)
+        tags.extend(image_tags)
+    cursor.executemany(
+        "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
+        " author, is_private, storage_key, created_at, updated_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [(*row[:10], row[10].replace(tzinfo=None), row[11].replace(tzinfo=None)) for row in images],
+    )
+    cursor.executemany(
+        "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        [(*row[:4], row[4].replace(tzinfo=None)) for row in tags],
+    )
+    cursor.execute("ANALYZE TABLE images, image_tags")
+    cursor.fetchall()
+    cursor.close()
+    yield mysql_admin
+    empty_tables(mysql_admin)
+
+
+def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict[str, Any]]:
+    sql, params = mysql_list_page_sql(query)
+    cursor = connection.cursor(dictionary=True)
+    cursor.execute("EXPLAIN " + sql, params)
+    plan = list(cursor.fetchall())
+    cursor.close()
+    return plan  # type: ignore[return-value]
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_each_mysql_listing_is_an_index_scan_without_a_sort(
+    seeded: MySQLConnectionAbstract, label: str
+) -> None:
+    query, index = CASES[label]
+    plan = _explain(seeded, query)
+    first, rest = plan[0], plan[1:]
+    assert first["key"] == index, plan
+    assert first["type"] in {"ref", "range"}, plan
+    for row in plan:
+        extra = str(row["Extra"] or "").lower()
+        assert "filesort" not in extra and "temporary" not in extra, plan
+        assert row["select_type"] == "SIMPLE", plan  # no dependent subqueries
+    for row in rest:  # joined tables: one primary-key lookup per row
+        assert (row["type"], row["key"]) == ("eq_ref", "PRIMARY"), plan
+
+
+def _handler_reads(connection: MySQLConnectionAbstract, query: PageQuery) -> tuple[int, int]:
+    """Rows returned and index entries read (``Handler_read_*``) by one page query."""
+    sql, params = mysql_list_page_sql(query)
+    cursor = connection.cursor()
+    cursor.execute("FLUSH STATUS")
+    cursor.execute(sql, params)
+    returned = len(cursor.fetchall())
+    cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
+    reads = sum(int(str(value)) for _, value in cursor.fetchall())
+    cursor.close()
+    return returned, reads
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize(
+    "query",
+    [
+        PageQuery(limit=LIMIT, after=DEEP),
+        PageQuery(limit=LIMIT, tags=["t1"], after=_position(ROWS // 5)),
+        PageQuery(visibility=OWNER, limit=LIMIT, after=_position(ROWS // 5)),
+    ],
+    ids=["public", "tag", "private"],
+)
+def test_a_deep_page_reads_about_limit_rows_not_the_rows_before_it(
+    seeded: MySQLConnectionAbstract, query: PageQuery
+) -> None:
+    returned, reads = _handler_reads(seeded, query)
+    assert returned == LIMIT
+    # one index read per returned row, plus one per joined primary-key lookup
+    assert reads <= 2 * LIMIT + 10, reads
+
+
+@pytest.fixture(scope="module")
+def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDatabase]:
+    path = tmp_path_factory.mktemp("plans") / "pixy.db"
+    database = SQLiteDatabase(Settings(_env_file=None, db_host=None, sqlite_path=path))
+    with database.context() as db:
+        db.begin_transaction()
+        for image, tags in _rows():
+            times = (time_text(image[10]), time_text(image[11]))
+            db.connection.execute(
+                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*image[:10], *times),
+            )
+            db.connection.executemany(
+                "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(*row[:4], time_text(row[4])) for row in tags],
+            )
+        db.connection.execute("ANALYZE")
+        db.commit_transaction()
+    yield database
+    database.close()
+
+
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_each_sqlite_listing_uses_an_index_without_a_sort(
+    sqlite_seeded: SQLiteDatabase, label: str
+) -> None:
+    query, index = CASES[label]
+    sql, params = sqlite_list_page_sql(query)
+    with sqlite_seeded.context() as db:
+        plan = [str(row[3]) for row in db.connection.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    assert index in plan[0], plan
+    assert not any("TEMP B-TREE" in step or "SCAN" in step for step in plan), plan
