@@ -22,7 +22,11 @@ from service.user_service import UserService
 
 users_app = typer.Typer(help="Manage the accounts that may use private images.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+FIELD_RULES = {
+    "username": "Invalid username: use 1-64 of A-Z a-z 0-9 . _ -",
+    "password": "Invalid password: it must not be empty (at most 1024 characters).",
+}
 
 
 @contextmanager
@@ -39,11 +43,9 @@ def user_service() -> Iterator[UserService]:
         err.print("[red]A user with that name already exists.[/red]")
         raise typer.Exit(1) from None
     except ValidationFailedError as exc:
-        fields = ", ".join(str(d["loc"][-1]) for d in exc.details) or "input"
-        err.print(
-            f"[red]Invalid {fields}: names are 1-64 of A-Z a-z 0-9 . _ -; "
-            "passwords must not be empty.[/red]"
-        )
+        fields = sorted({str(d["loc"][-1]) for d in exc.details} & FIELD_RULES.keys())
+        for field in fields or ["username"]:
+            err.print(f"[red]{FIELD_RULES[field]}[/red]", highlight=False)
         raise typer.Exit(1) from None
     except PixyProxyException as exc:
         err.print(f"[red]{exc.message}[/red]")

@@ -106,6 +106,19 @@ class AuthenticationError(PixyProxyException):
     default_message = "Authentication required."
 
 
+class RateLimitedError(PixyProxyException):
+    """Too many failed logins, or too many creations, from one client or for one user.
+
+    ``retry_after``: seconds until the window that holds the limit ends.
+    """
+
+    default_message = "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StorageError(PixyProxyException):
     """Base of blob store errors."""
 

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # Seconds a completed Idempotency-Key is remembered (POST /image, /private/image).
     idempotency_ttl: int = Field(default=86400, ge=1, le=30 * 86400)
 
+    # Rate limits, counted in the database so every worker and replica sees them.
+    # Failed logins per client address and per username: after AUTH_MAX_FAILURES within
+    # AUTH_FAILURE_WINDOW seconds, 429 until the window ends (0 turns it off).
+    auth_max_failures: int = Field(default=5, ge=0)
+    auth_failure_window: int = Field(default=300, ge=1, le=86400)
+    # Public POST /image per client address: CREATE_RATE_LIMIT per CREATE_RATE_WINDOW
+    # seconds (0, the default, turns it off).
+    create_rate_limit: int = Field(default=0, ge=0)
+    create_rate_window: int = Field(default=3600, ge=1, le=86400)
+
     content_redirect: bool = False
     presign_expires: int = Field(default=300, ge=1, le=604800)
     log_format: Literal["json", "text"] | None = None

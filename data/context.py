@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from data.idempotency_repository import IdempotencyRepository
+from data.rate_counter_repository import RateCounterRepository
 from data.repository import ImageRepository
 from data.user_repository import UserRepository
 
@@ -28,6 +29,7 @@ class UnitOfWork(ABC):
     images: ImageRepository
     idempotency: IdempotencyRepository
     users: UserRepository
+    rate_counters: RateCounterRepository
 
     def __enter__(self) -> Self:
         return self

@@ -114,6 +114,7 @@ class ImageService(ImageServiceInterface):
 
     def _create(self, request: ImageDetailCreate, on_insert: OnInsert | None = None) -> ImageDetail:
         """The creation itself; ``on_insert`` runs inside the insert's transaction."""
+        self._admit_creation()
         # Generation runs outside the transaction: it may take a minute, and a pooled
         # connection should not wait on it.
         data = self._backends.generator.generate(request.prompt)
@@ -145,6 +146,9 @@ class ImageService(ImageServiceInterface):
             raise
         logger.info("image created guid=%s size=%d", guid, len(data))
         return stored.to_detail()
+
+    def _admit_creation(self) -> None:
+        """Called before each generation; a scope may refuse it (the public rate limit)."""
 
     def _discard_blob(self, key: str) -> None:
         """Delete a blob whose row did not commit; reconcile catches what this misses."""
@@ -209,16 +213,18 @@ class ImageService(ImageServiceInterface):
             if resolved is None:
                 raise RangeNotSatisfiableError(stored.size_bytes)
         chunks: BlobStream = BlobStream(iter(()))
-        if include_body:
-            try:
+        try:
+            if include_body:
                 chunks = self._backends.blobs.open(
                     stored.storage_key,
                     start=resolved.start if resolved else None,
                     end=resolved.end if resolved else None,
                 )
-            except BlobNotFoundError:
-                logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
-                raise
+            else:  # HEAD: a stat, so it fails exactly as the GET would
+                self._backends.blobs.stat(stored.storage_key)
+        except BlobNotFoundError:
+            logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
+            raise
         detail = stored.to_detail().model_dump()
         return ImageContent(**detail, chunks=chunks, byte_range=resolved)
 

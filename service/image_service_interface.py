@@ -47,7 +47,8 @@ class ImageServiceInterface(ABC):
         """Return the image's details with its bytes as a stream (optionally one range).
 
         ``RangeNotSatisfiableError`` for a range outside the blob; ``BlobNotFoundError``
-        when the row's blob is missing. With ``include_body=False`` no blob is opened.
+        when the row's blob is missing. With ``include_body=False`` (HEAD) the blob is only
+        stat-ed, so a missing blob fails the same way, and nothing is opened.
         """
 
     @abstractmethod

@@ -18,6 +18,7 @@ from service.generation.init import build_generator
 from service.image_service import Backends
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
+from service.rate_limit import Clock, RateLimits, utc_now
 from service.user_service import UserService
 from storage.blob_store import BlobStore
 from storage.init import build_blob_store
@@ -32,18 +33,22 @@ class Services:
     settings: Settings
     backends: Backends
     users: UserService
+    limits: RateLimits | None = None
 
-    def public(self, caller: str | None = None) -> PublicImageService:
-        """The public scope, acting as ``caller`` (``None``: anonymous)."""
-        return PublicImageService(self.backends, caller)
+    def public(self, caller: str | None = None, *, client: str | None = None) -> PublicImageService:
+        """The public scope, acting as ``caller`` (``None``: anonymous) from ``client``."""
+        return PublicImageService(self.backends, caller, client=client, limits=self.limits)
 
     def private(self, owner: str) -> PrivateImageService:
         """The private scope of ``owner``."""
         return PrivateImageService(self.backends, owner)
 
-    def authenticate(self, username: str, password: str) -> str:
-        """The username if the password is right, else ``AuthenticationError``."""
-        return self.users.authenticate(username, password)
+    def authenticate(self, username: str, password: str, *, client: str | None = None) -> str:
+        """The username if the password is right, else ``AuthenticationError``.
+
+        ``client`` (the caller's address) is counted for the failed-login rate limit.
+        """
+        return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -56,11 +61,13 @@ def build_services(
     database: Database | None = None,
     blobs: BlobStore | None = None,
     generator: ImageGenerator | None = None,
+    clock: Clock = utc_now,
 ) -> Services:
     """Build the backends chosen by ``settings`` (or take the given ones) and the services.
 
     Nothing here touches the network: an unreachable database or bucket is reported by
     ``/readyz`` and answered with 503, and the service recovers when it returns.
+    ``clock`` is the rate limits' time source (tests pass their own).
     """
     backends = Backends(
         database=database or build_database(settings),
@@ -76,7 +83,13 @@ def build_services(
         backends.blobs.backend,
         backends.generator.backend,
     )
-    return Services(settings=settings, backends=backends, users=UserService(backends.database))
+    limits = RateLimits.from_settings(backends.database, settings, clock=clock)
+    return Services(
+        settings=settings,
+        backends=backends,
+        users=UserService(backends.database, limits),
+        limits=limits,
+    )
 
 
 def build_user_service(settings: Settings) -> UserService:

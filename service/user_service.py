@@ -11,6 +11,7 @@ from pydantic import BaseModel, StringConstraints
 from core.exceptions import AuthenticationError, ValidationFailedError
 from data.context import Database
 from service.passwords import dummy_hash, hash_password, verify_password
+from service.rate_limit import RateLimits
 from service.transaction import transaction
 from service.validation import revalidate
 
@@ -39,8 +40,10 @@ class _Name(BaseModel):
 class UserService:
     """User accounts stored with slow salted hashes."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, limits: RateLimits | None = None) -> None:
+        """Accounts in ``database``; ``limits`` slows down failed logins (none: unlimited)."""
         self._database = database
+        self._limits = limits
 
     def close(self) -> None:
         """Release the database connections (for one-shot use from the CLI)."""
@@ -75,12 +78,25 @@ class UserService:
         with transaction(self._database) as db:
             db.users.set_password_hash(creds.username, password_hash)
 
-    def authenticate(self, username: str, password: str) -> str:
+    def authenticate(self, username: str, password: str, *, client: str | None = None) -> str:
         """Return the username when the password is right, else ``AuthenticationError``.
 
         An unknown or malformed username costs one hash verification too, so the answer
-        time does not reveal which usernames exist.
+        time does not reveal which usernames exist. With rate limits, a client address
+        or username with too many recent failures gets ``RateLimitedError`` before any
+        check, and each failure is counted (service/rate_limit.py).
         """
+        if self._limits is not None:
+            self._limits.check_login(username, client)
+        try:
+            return self._verify(username, password)
+        except AuthenticationError:
+            if self._limits is not None:
+                self._limits.record_login_failure(username, client)
+            raise
+
+    def _verify(self, username: str, password: str) -> str:
+        """The username when ``password`` is right; constant cost for unknown names."""
         try:
             creds = revalidate(_Credentials, {"username": username, "password": password})
         except ValidationFailedError:

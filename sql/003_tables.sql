@@ -69,3 +69,16 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     UNIQUE KEY uq_idempotency_keys_key (scope, caller, idempotency_key),
     KEY ix_idempotency_keys_expires (expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Rate limits (service/rate_limit.py), shared by every worker and replica: one row per
+-- bucket ('login-ip:<address>', 'login-user:<sha256 of the name>', 'create-ip:<address>')
+-- holding a fixed window that starts at the bucket's first event. Rows whose window expired are
+-- deleted now and then by the service.
+CREATE TABLE IF NOT EXISTS rate_counters (
+    bucket       VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    window_start DATETIME(6)  NOT NULL,
+    expires_at   DATETIME(6)  NOT NULL,
+    hits         INT          NOT NULL,
+    PRIMARY KEY (bucket),
+    KEY ix_rate_counters_expires (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

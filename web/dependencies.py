@@ -1,5 +1,10 @@
 """Dependencies as ``Annotated`` aliases, so route signatures stay short.
 
+They are ``async def`` because they do no I/O: FastAPI runs every plain ``def``
+dependency in its thread pool, and a thread hop per dependency cost more than the
+whole database read of ``GET /image/{guid}`` (see bench/README.md). The one blocking
+call, the password check, is sent to the thread pool explicitly.
+
 Routes get services only through these; they never touch ``app.state``, pools or clients.
 """
 
@@ -8,18 +13,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi.security import HTTPBasicCredentials
+from starlette.concurrency import run_in_threadpool
 
 from core.exceptions import AuthenticationError
 from service.init import Services
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
+from web.basic_auth import StrictHTTPBasic
 
-basic_auth = HTTPBasic(realm="pixyproxy", auto_error=False)
+basic_auth = StrictHTTPBasic(realm="pixyproxy", scheme_name="HTTPBasic", auto_error=False)
 BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_auth)]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The services built once by the app's lifespan."""
     services: Services = request.app.state.services
     return services
@@ -28,13 +35,24 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def optional_caller(
+def client_address(request: Request) -> str | None:
+    """The caller's address, for the rate limits (behind a proxy: see FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
+
+
+async def optional_caller(
     request: Request, services: ServicesDep, credentials: BasicCredentials
 ) -> str | None:
     """The authenticated username, ``None`` without credentials; wrong ones are a 401."""
     if credentials is None:
         return None
-    username = services.authenticate(credentials.username, credentials.password)
+    # The password check (database + scrypt) blocks: it runs in the thread pool.
+    username = await run_in_threadpool(
+        services.authenticate,
+        credentials.username,
+        credentials.password,
+        client=client_address(request),
+    )
     request.state.user = username
     return username
 
@@ -42,7 +60,7 @@ def optional_caller(
 OptionalCaller = Annotated[str | None, Depends(optional_caller)]
 
 
-def required_caller(caller: OptionalCaller) -> str:
+async def required_caller(caller: OptionalCaller) -> str:
     """The authenticated username; missing credentials are a 401."""
     if caller is None:
         raise AuthenticationError
@@ -52,12 +70,14 @@ def required_caller(caller: OptionalCaller) -> str:
 RequiredCaller = Annotated[str, Depends(required_caller)]
 
 
-def public_images(services: ServicesDep, caller: OptionalCaller) -> PublicImageService:
-    """The public scope, acting as the caller if one logged in."""
-    return services.public(caller)
+async def public_images(
+    request: Request, services: ServicesDep, caller: OptionalCaller
+) -> PublicImageService:
+    """The public scope, acting as the caller if one logged in, from the caller's address."""
+    return services.public(caller, client=client_address(request))
 
 
-def private_images(services: ServicesDep, owner: RequiredCaller) -> PrivateImageService:
+async def private_images(services: ServicesDep, owner: RequiredCaller) -> PrivateImageService:
     """The authenticated caller's private scope."""
     return services.private(owner)
 
@@ -66,7 +86,7 @@ PublicImages = Annotated[PublicImageService, Depends(public_images)]
 PrivateImages = Annotated[PrivateImageService, Depends(private_images)]
 
 
-def log_route_context(request: Request) -> None:
+async def log_route_context(request: Request) -> None:
     """App-wide: note the matched route template for the access log line.
 
     This is the request's "dependency for universal logging of all requests"; the line

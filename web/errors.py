@@ -26,6 +26,7 @@ STATUS_BY_EXCEPTION: dict[type[exc.PixyProxyException], int] = {
     exc.IdempotencyInProgressError: 409,
     exc.ConstraintViolationError: 409,
     exc.AuthenticationError: 401,
+    exc.RateLimitedError: 429,
     exc.PromptRejectedError: 422,
     exc.GeneratorRateLimitError: 429,
     exc.GeneratorTimeoutError: 504,

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, cast
 
 from mysql.connector import errors
 from mysql.connector.cursor import MySQLCursorBufferedDict
@@ -29,6 +29,7 @@ from mysql.connector.cursor import MySQLCursorBufferedDict
 from data.context import UnitOfWork
 from data.mysql.errors import mysql_errors
 from data.mysql.idempotency_repository import MySQLIdempotencyRepository
+from data.mysql.rate_counter_repository import MySQLRateCounterRepository
 from data.mysql.repository import MySQLImageRepository
 from data.mysql.user_repository import MySQLUserRepository
 
@@ -62,8 +63,9 @@ class DatabaseContext(UnitOfWork):
         self._previous: DatabaseContext | None = None
         try:
             with mysql_errors():
-                self._cursor: MySQLCursorBufferedDict = self._connection.cursor(
-                    dictionary=True, buffered=True
+                self._cursor = cast(
+                    MySQLCursorBufferedDict,
+                    self._connection.cursor(dictionary=True, buffered=True),
                 )
         except BaseException:
             self._closed = True
@@ -72,6 +74,7 @@ class DatabaseContext(UnitOfWork):
         self.images = MySQLImageRepository(self._cursor)
         self.idempotency = MySQLIdempotencyRepository(self._cursor)
         self.users = MySQLUserRepository(self._cursor)
+        self.rate_counters = MySQLRateCounterRepository(self._cursor)
 
     @property
     def cursor(self) -> MySQLCursorBufferedDict:
@@ -102,10 +105,14 @@ class DatabaseContext(UnitOfWork):
             self._previous = None
 
     def begin_transaction(self) -> None:
-        """Start a transaction (a no-op when one is already open on this connection)."""
-        with mysql_errors():
-            if not self._connection.in_transaction:
-                self._connection.start_transaction()
+        """Start a transaction: without a round trip, as the session has autocommit off.
+
+        With ``autocommit=0`` the server opens a transaction at the first statement and
+        keeps it until ``COMMIT``/``ROLLBACK``, exactly as after ``START TRANSACTION``
+        (both take their snapshot at the first read). Sending ``START TRANSACTION``
+        would cost one more round trip per unit of work for nothing.
+        """
+        # ``connection_args`` sets ``autocommit=False`` on every pooled connection.
 
     def commit_transaction(self) -> None:
         """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""

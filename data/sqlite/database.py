@@ -18,6 +18,7 @@ from core.settings import Settings
 from data.context import Database, UnitOfWork
 from data.sqlite.errors import sqlite_errors
 from data.sqlite.idempotency_repository import SQLiteIdempotencyRepository
+from data.sqlite.rate_counter_repository import SQLiteRateCounterRepository
 from data.sqlite.repository import SQLiteImageRepository
 from data.sqlite.schema import SQLITE_SCHEMA
 from data.sqlite.user_repository import SQLiteUserRepository
@@ -42,6 +43,7 @@ class SQLiteContext(UnitOfWork):
         self.images = SQLiteImageRepository(connection)
         self.idempotency = SQLiteIdempotencyRepository(connection)
         self.users = SQLiteUserRepository(connection)
+        self.rate_counters = SQLiteRateCounterRepository(connection)
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -56,4 +56,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     UNIQUE (scope, caller, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS ix_idempotency_keys_expires ON idempotency_keys (expires_at);
+
+CREATE TABLE IF NOT EXISTS rate_counters (
+    bucket       TEXT    NOT NULL PRIMARY KEY,
+    window_start TEXT    NOT NULL,
+    expires_at   TEXT    NOT NULL,
+    hits         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_rate_counters_expires ON rate_counters (expires_at);
 """

@@ -36,6 +36,7 @@ from data.context import Database, UnitOfWork
 from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
 from data.user_repository import UserRecord, UserRepository
 from tests.fakes.idempotency import InMemoryIdempotencyRepository, InMemoryKeyTable
+from tests.fakes.rate_counters import InMemoryRateCounterRepository, InMemoryRateTable
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class InMemoryDatabase(Database):
         self.rows: dict[str, StoredImage] = {}
         self.users: dict[str, UserRecord] = {}
         self.idempotency_keys = InMemoryKeyTable()
+        self.rate_counters = InMemoryRateTable()
         self.fail_next_commit = False
         self.fail_next_add: PixyProxyException | None = None
         self.available = True
@@ -148,6 +150,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency: InMemoryIdempotencyRepository = InMemoryIdempotencyRepository(
             database.idempotency_keys
         )
+        self.rate_counters: InMemoryRateCounterRepository = InMemoryRateCounterRepository(
+            database.rate_counters
+        )
         self._view: dict[str, StoredImage] | None = None
         self._added: list[StoredImage] = []
         self._deleted: list[str] = []
@@ -199,12 +204,14 @@ class InMemoryUnitOfWork(UnitOfWork):
         """Apply the staged changes, or fail as armed by ``fail_next_commit``."""
         added, deleted, user_changes = self._added, self._deleted, self._user_changes
         key_changes = self.idempotency.take_changes()
+        rate_changes = self.rate_counters.take_changes()
         self._reset()
         if self.database.fail_next_commit:
             self.database.fail_next_commit = False
             raise DBConnectionError
         self.database.idempotency_keys.apply(key_changes)  # first: the one that may clash
         self.database.apply(added, deleted, user_changes)
+        self.database.rate_counters.apply(rate_changes)
 
     def rollback_transaction(self) -> None:
         """Discard the staged changes."""
@@ -225,6 +232,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._user_view = None
         self._user_changes = []
         self.idempotency.discard()
+        self.rate_counters.discard()
 
 
 class InMemoryImageRepository(ImageRepository):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,7 +18,7 @@ router = APIRouter(
     prefix="/private/image",
     tags=["private images"],
     dependencies=[Depends(required_caller)],
-    responses=responses(401),
+    responses=responses(401, 429),
 )
 
 
@@ -54,18 +54,26 @@ def get_private_image(guid: UUID, images: PrivateImages) -> ImageDetail:
     return images.get_image_by_guid(str(guid))
 
 
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
+    206: {"description": "A byte range"},
+    304: {"description": "Not modified (If-None-Match)"},
+    416: {"description": "Range not satisfiable"},
+    **responses(404, 422, 503),
+}
+
+
 @router.get(
     "/{guid}/content",
     response_class=Response,
-    responses={
-        200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
-        206: {"description": "A byte range"},
-        304: {"description": "Not modified (If-None-Match)"},
-        416: {"description": "Range not satisfiable"},
-        **responses(404, 422, 503),
-    },
+    responses=CONTENT_RESPONSES,
 )
-@router.head("/{guid}/content", operation_id="head_private_image_content", response_class=Response)
+@router.head(
+    "/{guid}/content",
+    operation_id="head_private_image_content",
+    response_class=Response,
+    responses=CONTENT_RESPONSES,
+)
 def get_private_image_content(
     guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -35,7 +35,7 @@ def create_image(
     return detail
 
 
-@router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 503))
+@router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 429, 503))
 def list_images(
     images: PublicImages, params: Annotated[ListParams, Query()], request: Request
 ) -> Response:
@@ -43,25 +43,33 @@ def list_images(
     return list_response(images, params, request)
 
 
-@router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 503))
+@router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 429, 503))
 def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
     """One public image's details (a private image is a 404, never revealed)."""
     return images.get_image_by_guid(str(guid))
 
 
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
+    206: {"description": "A byte range"},
+    304: {"description": "Not modified (If-None-Match)"},
+    307: {"description": "Redirect to a presigned URL (CONTENT_REDIRECT=true)"},
+    416: {"description": "Range not satisfiable"},
+    **responses(401, 404, 422, 429, 503),
+}
+
+
 @router.get(
     "/{guid}/content",
     response_class=Response,
-    responses={
-        200: {"content": {"image/png": {}}, "description": "The image bytes, streamed"},
-        206: {"description": "A byte range"},
-        304: {"description": "Not modified (If-None-Match)"},
-        307: {"description": "Redirect to a presigned URL (CONTENT_REDIRECT=true)"},
-        416: {"description": "Range not satisfiable"},
-        **responses(401, 404, 422, 503),
-    },
+    responses=CONTENT_RESPONSES,
 )
-@router.head("/{guid}/content", operation_id="head_image_content", response_class=Response)
+@router.head(
+    "/{guid}/content",
+    operation_id="head_image_content",
+    response_class=Response,
+    responses=CONTENT_RESPONSES,
+)
 def get_image_content(
     guid: UUID, images: PublicImages, request: Request, download: bool = False
 ) -> Response:
@@ -69,7 +77,7 @@ def get_image_content(
     return content_response(images, str(guid), request, download=download)
 
 
-@router.delete("/{guid}", status_code=204, responses=responses(401, 404, 422, 503))
+@router.delete("/{guid}", status_code=204, responses=responses(401, 404, 422, 429, 503))
 def delete_image(guid: UUID, images: PublicImages, caller: RequiredCaller) -> Response:
     """Delete a public image the caller created: the row, then the blob."""
     images.delete_image(str(guid))
