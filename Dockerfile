@@ -9,13 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 pixy
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-RUN python - <<'PY' > /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
-RUN pip install -r /tmp/requirements.txt
+# Dependencies first, so code changes do not reinstall them. (No heredoc: the classic
+# builder that docker-compose 1.x uses does not know them.)
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt
 
 COPY core ./core
 COPY data ./data
@@ -24,6 +22,7 @@ COPY service ./service
 COPY web ./web
 COPY cli ./cli
 COPY sql ./sql
+COPY README.md ./
 RUN pip install --no-deps -e . && mkdir -p /app/var && chown pixy:pixy /app/var
 
 USER pixy
