@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint bench bench-list clean
+.PHONY: install run test lint bench bench-list bench-content clean
 
 install: $(VENV)/.installed
 
@@ -25,8 +25,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+bench: install  ## requests/s, p50/p99 and peak RSS of the four endpoints against their ceilings
+	command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || echo "no wrk: using the httpx client"; }
+	$(BIN)/python -m bench.run
+
 bench-list: install  ## listing latency at 1,000 and 100,000 rows on a fresh MySQL database
 	$(BIN)/python -m bench.list_bench
+
+bench-content: install  ## a 64 MiB image to 8 clients: server peak RSS growth, /content vs S3 throughput
+	$(BIN)/python -m bench.content_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

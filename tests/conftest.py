@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.mysql_fixtures",
     "tests.support.s3_fixtures",
     "tests.support.openai_fixtures",
+    "tests.support.live_server_fixtures",
 ]
