@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from core.models import ImageContent, ImageDetail
 from service.image_service import ImageService
@@ -29,6 +30,32 @@ def _stream(content: ImageContent) -> Iterator[bytes]:
         content.close()
 
 
+class BlobStreamingResponse(StreamingResponse):
+    """Streams ``content`` and closes its blob body as soon as the exchange ends.
+
+    When the client goes away mid-download, Starlette cancels the streaming task, but
+    the sync generator above is only closed when garbage collection reaches it, which
+    can be much later; meanwhile the S3 connection stays open. Closing here is prompt.
+    It is safe: the cancelled task waits for a chunk being read in a worker thread.
+    """
+
+    def __init__(self, content: ImageContent, *, status_code: int, headers: dict[str, str]) -> None:
+        super().__init__(
+            _stream(content),
+            status_code=status_code,
+            headers=headers,
+            media_type=content.content_type,
+        )
+        self._content = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response; close the blob body however that ends."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._content.close()
+
+
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
     """Headers shared by 200, 206, 304 and HEAD answers."""
     return {
@@ -46,7 +73,10 @@ def content_response(
     """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200."""
     redirect_url = images.get_content_url(guid)
     if redirect_url is not None:
-        return RedirectResponse(redirect_url, status_code=307)
+        # The signed URL expires: no cache (a CDN's default TTL included) may keep it.
+        return RedirectResponse(
+            redirect_url, status_code=307, headers={"Cache-Control": "no-store"}
+        )
     byte_range = parse_range_header(request.headers.get("range"))
     if_none_match = request.headers.get("if-none-match")
     if_range = request.headers.get("if-range")
@@ -71,6 +101,4 @@ def content_response(
     if is_head:
         content.close()
         return Response(status_code=status, headers=headers, media_type=content.content_type)
-    return StreamingResponse(
-        _stream(content), status_code=status, headers=headers, media_type=content.content_type
-    )
+    return BlobStreamingResponse(content, status_code=status, headers=headers)
