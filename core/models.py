@@ -84,6 +84,11 @@ class ImageDetail(ImageDetailCreate):
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
+    @property
+    def etag(self) -> str:
+        """The strong entity tag: the quoted sha256 of the whole blob."""
+        return f'"{self.sha256}"'
+
 
 class StoredImage(ImageDetail):
     """An image row as the repositories hold it: ``ImageDetail`` plus internal fields."""
@@ -164,11 +169,6 @@ class ImageContent(ImageDetail):
 
     chunks: SkipValidation[Iterator[bytes]] = Field(exclude=True)
     byte_range: ByteRange | None = Field(default=None, exclude=True)
-
-    @property
-    def etag(self) -> str:
-        """The strong entity tag: the quoted sha256 of the whole blob."""
-        return f'"{self.sha256}"'
 
     @property
     def content_length(self) -> int:

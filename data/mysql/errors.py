@@ -8,7 +8,9 @@ Mapping (decided here, documented once):
 - ``IntegrityError`` (duplicate key, foreign key), ``DataError`` (a value does not fit
   its column) and a trigger's ``SIGNAL SQLSTATE '45000'`` (errno 1644, a plain
   ``DatabaseError``): ``ConstraintViolationError`` (409) — the database refused the data.
-- ``OperationalError``, ``InterfaceError``, ``PoolError``, timeouts, and the errors that
+- ``OperationalError``, ``InterfaceError``, ``PoolError``, timeouts, the client-side
+  errors (errno 2000-2999: cannot connect, server gone, connection lost; the C
+  extension raises some as a plain ``DatabaseError``), and the errors that
   mean "this database is not usable as configured" (access denied, unknown database,
   missing table: run ``pixyproxy init-db``): ``DBConnectionError`` (503).
 - Anything else (a programming error): ``PixyProxyException`` with the generic message,
@@ -40,6 +42,8 @@ ER_SIGNAL_EXCEPTION = 1644
 SQLSTATE_USER_SIGNAL = "45000"
 # access denied (db, user, table), unknown database, missing table
 _NOT_USABLE_ERRNOS = frozenset({1044, 1045, 1049, 1142, 1146})
+# CR_* client errors (2002 socket, 2003 TCP, 2006 gone away, 2013/2055 lost, ...)
+_CLIENT_ERRNOS = range(2000, 3000)
 
 _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     errors.OperationalError,
@@ -62,6 +66,8 @@ def translate(exc: Exception) -> PixyProxyException:
     if errno == ER_SIGNAL_EXCEPTION or sqlstate == SQLSTATE_USER_SIGNAL:
         return ConstraintViolationError()
     if isinstance(exc, _CONNECTION_ERRORS) or errno in _NOT_USABLE_ERRNOS:
+        return DBConnectionError()
+    if isinstance(errno, int) and errno in _CLIENT_ERRNOS:
         return DBConnectionError()
     return PixyProxyException()
 
