@@ -51,7 +51,7 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Finish the renditions under way, then release pooled connections."""
         self.backends.database.close()
 
 
@@ -69,13 +69,17 @@ def build_services(
     ``/readyz`` and answered with 503, and the service recovers when it returns.
     ``clock`` is the rate limits' time source (tests pass their own).
     """
+    database = database or build_database(settings)
+    blobs = blobs or build_blob_store(settings)
     backends = Backends(
-        database=database or build_database(settings),
-        blobs=blobs or build_blob_store(settings),
+        database=database,
+        blobs=blobs,
         generator=generator or build_generator(settings),
         content_redirect=settings.content_redirect,
         presign_expires=settings.presign_expires,
         idempotency_ttl=settings.idempotency_ttl,
+        default_size=settings.openai_image_size,
+        default_quality=settings.openai_image_quality,
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",

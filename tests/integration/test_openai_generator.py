@@ -31,7 +31,7 @@ def generator(openai_settings: Settings) -> OpenAIImageGenerator:
 def test_returns_png_bytes_and_sends_model_size_quality_without_response_format(
     generator: OpenAIImageGenerator, openai_api: FakeImagesAPI
 ) -> None:
-    data = generator.generate("a red fox in snow")
+    data = generator.generate("a red fox in snow").data
     media = sniff_media_type(data)
     assert media is not None
     assert media.content_type == "image/png"
@@ -49,12 +49,13 @@ def test_returns_png_bytes_and_sends_model_size_quality_without_response_format(
 
 def test_asks_dall_e_models_for_b64_json(openai_api: FakeImagesAPI) -> None:
     settings = make_openai_settings(
-        openai_api.base_url, openai_image_model="dall-e-3", openai_image_quality="hd"
+        openai_api.base_url, openai_image_model="dall-e-3", openai_image_quality="high"
     )
-    assert sniff_media_type(OpenAIImageGenerator(settings).generate("a lighthouse")) is not None
+    image = OpenAIImageGenerator(settings).generate("a lighthouse")
+    assert sniff_media_type(image.data) is not None
     [call] = openai_api.calls
     assert call.body["model"] == "dall-e-3"
-    assert call.body["quality"] == "hd"
+    assert call.body["quality"] == "high"
     assert call.body["response_format"] == "b64_json"
 
 
@@ -115,7 +116,7 @@ def test_one_server_error_is_hidden_by_the_retry(
     generator: OpenAIImageGenerator, openai_api: FakeImagesAPI
 ) -> None:
     openai_api.set_mode("server_error", times=1)
-    assert sniff_media_type(generator.generate("a second chance")) is not None
+    assert sniff_media_type(generator.generate("a second chance").data) is not None
     assert len(openai_api.calls) == 2
 
 
