@@ -67,9 +67,12 @@ class Settings(BaseSettings):
     idempotency_ttl: int = Field(default=86400, ge=1, le=30 * 86400)
 
     # Rate limits, counted in the database so every worker and replica sees them.
-    # Failed logins per client address and per username: after AUTH_MAX_FAILURES within
-    # AUTH_FAILURE_WINDOW seconds, 429 until the window ends (0 turns it off).
+    # Failed logins, always per client address (never per username alone, so nobody can
+    # lock a user out from elsewhere): AUTH_MAX_FAILURES per (address, username) pair and
+    # AUTH_MAX_ADDRESS_FAILURES per address over all usernames, within AUTH_FAILURE_WINDOW
+    # seconds; then 429 until the window ends (0 turns a rule off).
     auth_max_failures: int = Field(default=5, ge=0)
+    auth_max_address_failures: int = Field(default=20, ge=0)
     auth_failure_window: int = Field(default=300, ge=1, le=86400)
     # Public POST /image per client address: CREATE_RATE_LIMIT per CREATE_RATE_WINDOW
     # seconds (0, the default, turns it off).
