@@ -40,8 +40,7 @@ def serve(
     settings = settings_or_exit()
     configure_logging(settings.effective_log_format, settings.log_level)
     uvicorn.run(
-        "web.app:create_app",
-        factory=True,
+        "web.app:app",  # the module-level app; it reads the settings again at startup
         host=host,
         port=port,
         workers=workers,

@@ -1,4 +1,10 @@
-"""The FastAPI application factory."""
+"""The FastAPI application: :func:`create_app`, and the module-level ``app`` built by it.
+
+``app`` is what ``uvicorn web.app:app``, ``fastapi run web/app.py`` and ``pixyproxy
+serve`` run. Building it reads no settings and opens nothing: the lifespan reads the
+settings and builds the services when the server starts, so importing this module is
+cheap and safe anywhere (tests use the factory with their own settings or services).
+"""
 
 from __future__ import annotations
 
@@ -50,3 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(private_images.router)
     app.include_router(health.router)
     return app
+
+
+app = create_app()
+"""The application for ASGI servers; settings are read when it starts, not on import."""
