@@ -17,10 +17,13 @@ from fastapi import Depends, FastAPI
 from core.log import configure_logging
 from core.settings import Settings, load_settings
 from service.init import Services, build_services
+from service.metrics import initialise_labels
+from service.metrics_dir import worker_stopped
 from web.dependencies import log_route_context
 from web.errors import install_error_handlers
+from web.metrics import MetricsMiddleware
 from web.middleware import RequestContextMiddleware
-from web.routes import health, private_images, public_images
+from web.routes import health, metrics, private_images, public_images
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +40,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services = build_services(resolved)
         else:
             app.state.services = services
+        initialise_labels()
         try:
             yield
         finally:
+            worker_stopped()
             if owned:
                 app.state.services.close()
 
@@ -52,9 +57,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: it also sees the last-resort 500
     app.include_router(public_images.router)
     app.include_router(private_images.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     return app
 
 
