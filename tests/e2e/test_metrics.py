@@ -5,6 +5,7 @@ query; and, with ``pixyproxy serve --workers 2``, counts that add up over the wo
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -87,7 +88,8 @@ def test_a_create_list_and_download_show_up_by_route_template(client: TestClient
     for outcome in ("rejected", "rate_limited", "timeout", "error"):  # exported from the start
         assert ("pixyproxy_generations_total", frozenset({("outcome", outcome)})) in after
     assert delta("pixyproxy_blob_bytes_streamed_total") == len(content.content)
-    assert value(after, "pixyproxy_db_connections_in_use") == 0
+    assert value(after, "pixyproxy_db_connections_in_use", backend="sqlite") == 0
+    assert ("pixyproxy_db_connections_in_use", frozenset({("backend", "sqlite")})) in after
     assert ("pixyproxy_blob_compensating_deletes_total", frozenset({("result", "ok")})) in after
     # Nothing a client sent lands in the exposition: no prompt, guid, tag or query.
     for secret in (PROMPT, "confidential", guid, "heron", "limit="):
@@ -141,5 +143,17 @@ def test_counts_add_up_over_several_workers(tmp_path: Path) -> None:
             )
             == creates
         )
-        assert value(samples, "pixyproxy_db_connections_in_use") == 0
+        assert value(samples, "pixyproxy_db_connections_in_use", backend="sqlite") == 0
     assert len(worker_pids) == 2
+
+
+def test_a_command_creates_a_missing_metrics_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "not" / "yet"
+    env = clean_env(
+        {"SQLITE_PATH": str(tmp_path / "pixy.db"), "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    )
+    result = subprocess.run(
+        [PIXYPROXY, "init-db"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir()
