@@ -87,7 +87,8 @@ def test_a_create_list_and_download_show_up_by_route_template(client: TestClient
     assert delta("pixyproxy_generation_duration_seconds_count", outcome="ok") == 1
     for outcome in ("rejected", "rate_limited", "timeout", "error"):  # exported from the start
         assert ("pixyproxy_generations_total", frozenset({("outcome", outcome)})) in after
-    assert delta("pixyproxy_blob_bytes_streamed_total") == len(content.content)
+    streamed = delta("pixyproxy_blob_bytes_streamed_total", route="/image/{guid}/content")
+    assert streamed == len(content.content)
     assert value(after, "pixyproxy_db_connections_in_use", backend="sqlite") == 0
     assert ("pixyproxy_db_connections_in_use", frozenset({("backend", "sqlite")})) in after
     assert ("pixyproxy_blob_compensating_deletes_total", frozenset({("result", "ok")})) in after
