@@ -18,7 +18,7 @@ from web.http_content import (
     if_range_allows,
     parse_range_header,
 )
-from web.metrics import BLOB_BYTES_STREAMED
+from web.metrics import BLOB_BYTES_STREAMED, route_label
 
 
 class BlobStreamingResponse(StreamingResponse):
@@ -53,7 +53,7 @@ class BlobStreamingResponse(StreamingResponse):
             await super().__call__(scope, receive, send_counting)
         finally:
             self._content.close()
-            BLOB_BYTES_STREAMED.inc(sent)
+            BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(sent)
 
 
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
