@@ -3,10 +3,10 @@
 Why our own (measured in bench/README.md, "Choosing the pool"): the connector's
 ``MySQLConnectionPool`` pings the server on every checkout while holding one
 process-wide lock, so every unit of work paid a round trip and checkouts queued behind
-the network. SQLAlchemy's ``QueuePool`` does not ping, but resets (rolls back) every
-connection on its return and wraps each checkout in several layers of Python; its
-checkout plus return cost measured about 4x ours, and the ``ROLLBACK`` it sends is the
-round trip this pool exists to avoid. What this pool does:
+the network. SQLAlchemy's ``QueuePool`` does not ping, but by default rolls back every
+connection on its return (a round trip this pool exists to avoid) and wraps each
+checkout in several layers of Python: checkout plus return measured 4.7 µs without the
+reset and 14-55 µs with it, against 1.3 µs here. What this pool does:
 
 * **Checkout** takes the most recently returned idle connection (LIFO keeps few sessions
   hot), or opens a new one while fewer than ``size`` exist, or waits at most ``timeout``
