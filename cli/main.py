@@ -27,6 +27,15 @@ app.command("renditions")(renditions)
 err = Console(stderr=True)
 
 
+@app.callback()
+def main() -> None:
+    """PixyProxy: generated images on MySQL and S3."""
+    # Any command may touch a metric; prometheus-client needs its folder to exist.
+    directory = multiprocess_dir()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+
+
 def settings_or_exit() -> Settings:
     """Load settings, or print which variable is wrong and exit 2."""
     try:

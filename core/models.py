@@ -140,8 +140,18 @@ class StoredImage(ImageDetail):
     storage_key: str
 
     def to_detail(self) -> ImageDetail:
-        """Return the public view, without the internal fields."""
-        return ImageDetail.model_validate(self.model_dump(exclude={"id", "storage_key"}))
+        """Return the public view, without the internal fields.
+
+        Built without validating again: this row passed ``ImageDetail``'s own validators
+        when it became a ``StoredImage`` (a subclass), so the values are already valid.
+        """
+        values = self.__dict__
+        return ImageDetail.model_construct(
+            set(_DETAIL_FIELDS), **{name: values[name] for name in _DETAIL_FIELDS}
+        )
+
+
+_DETAIL_FIELDS = tuple(ImageDetail.model_fields)
 
 
 class NewImage(BaseModel):

@@ -24,11 +24,9 @@ from typing import List  # noqa: UP035 - the request's signature
 
 from core.exceptions import (
     AuthenticationError,
-    BlobNotFoundError,
     DBConnectionError,
     GeneratorUnavailableError,
     PixyProxyException,
-    RangeNotSatisfiableError,
     RecordNotFoundError,
 )
 from core.media import sniff_media_type
@@ -45,23 +43,22 @@ from core.models import (
     NewImage,
     RangeRequest,
     ServiceStatus,
-    StoredImage,
-    StoredRendition,
     slugify,
 )
 from data.context import Database
 from data.repository import PageQuery, Visibility
+from service.content import ImageSource
 from service.generation.generator import GenerationOptions, ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
 from service.imaging import RenditionKind, UnreadableImageError, inspect_image
 from service.metrics import observed_generation, record_compensating_delete
 from service.pagination import decode_cursor, encode_cursor
-from service.renditions import Renditions, content_detail, image_keys
+from service.renditions import Renditions, image_keys
 from service.search import search_words
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
-from storage.blob_store import BlobStore, BlobStream
+from storage.blob_store import BlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +244,10 @@ class ImageService(ImageServiceInterface):
             rows = db.images.list_page(query)
         page, more = rows[: filters.limit], len(rows) > filters.limit
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
-        return ImagePage(items=[row.to_detail() for row in page], next_cursor=next_cursor)
+        # Rows were validated as they left the repository: no second pass over the page.
+        return ImagePage.model_construct(
+            items=[row.to_detail() for row in page], next_cursor=next_cursor
+        )
 
     def get_image_content(
         self,
@@ -262,64 +262,31 @@ class ImageService(ImageServiceInterface):
         With ``rendition``, the details and bytes are those of that rendition (made now
         if it is missing, or if its blob went missing).
         """
-        stored, record = self._content_source(parse_guid(guid), rendition)
-        try:
-            return self._open_content(stored, record, byte_range, include_body=include_body)
-        except BlobNotFoundError:
-            if record is None:
-                logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
-                raise
-            logger.warning("rendition blob %s is missing; making it again", record.storage_key)
-            record = self._renditions.remake(stored)[RenditionKind(record.kind)]
-            return self._open_content(stored, record, byte_range, include_body=include_body)
+        source = self.find_image_content(guid, rendition)
+        return source.open(byte_range, include_body=include_body)
 
-    def get_content_detail(self, guid: str, rendition: RenditionKind | None = None) -> ImageDetail:
-        """The details ``/content`` (or a rendition) is served with: ETag, type, size."""
-        stored, record = self._content_source(parse_guid(guid), rendition)
-        return content_detail(stored, record)
+    def find_image_content(self, guid: str, rendition: RenditionKind | None = None) -> ImageSource:
+        """Read the row of a visible image (one unit of work); its blob is opened later.
 
-    def _content_source(
-        self, guid: str, rendition: RenditionKind | None
-    ) -> tuple[StoredImage, StoredRendition | None]:
-        """The row and, if asked for, its rendition's row (made now when missing)."""
+        With ``rendition``, that rendition's row is read in the same unit of work (and
+        the rendition is made now when it has none).
+        """
+        guid = parse_guid(guid)
         with transaction(self._backends.database) as db:
             stored = db.images.get_by_guid(guid, self._visibility)
             record = db.images.find_rendition(stored.id, rendition) if rendition else None
         if rendition is not None and record is None:
             record = self._renditions.remake(stored)[rendition]
-        return stored, record
-
-    def _open_content(
-        self,
-        stored: StoredImage,
-        record: StoredRendition | None,
-        byte_range: RangeRequest | None,
-        *,
-        include_body: bool,
-    ) -> ImageContent:
-        """Stat (HEAD) or open the blob, for the whole of it or one byte range."""
-        detail = content_detail(stored, record)
-        key = record.storage_key if record else stored.storage_key
-        resolved = None
-        if byte_range is not None:
-            resolved = byte_range.resolve(detail.size_bytes)
-            if resolved is None:
-                raise RangeNotSatisfiableError(detail.size_bytes)
-        chunks: BlobStream = BlobStream(iter(()))
-        if include_body:
-            start, end = (resolved.start, resolved.end) if resolved else (None, None)
-            chunks = self._backends.blobs.open(key, start=start, end=end)
-        else:  # HEAD: a stat, so it fails exactly as the GET would
-            self._backends.blobs.stat(key)
-        return ImageContent(**detail.model_dump(), chunks=chunks, byte_range=resolved)
+        return ImageSource(stored, self._backends.blobs, record, self._renditions)
 
     def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:
         """A presigned URL for a public image when redirects are on, else ``None``."""
         if not self._backends.content_redirect or self._visibility.private:
             return None
-        stored, record = self._content_source(parse_guid(guid), rendition)
-        key = record.storage_key if record else stored.storage_key
-        return self._backends.blobs.presigned_url(key, expires=self._backends.presign_expires)
+        source = self.find_image_content(guid, rendition)
+        return self._backends.blobs.presigned_url(
+            source.storage_key, expires=self._backends.presign_expires
+        )
 
     # -- delete -----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from core.models import (
     RangeRequest,
     ServiceStatus,
 )
+from service.content import ImageSource
 from service.imaging import RenditionKind
 
 
@@ -59,10 +60,6 @@ class ImageServiceInterface(ABC):
         """
 
     @abstractmethod
-    def get_content_detail(self, guid: str, rendition: RenditionKind | None = None) -> ImageDetail:
-        """The details the bytes are served with (type, size, ETag), from the rows alone."""
-
-    @abstractmethod
     def getShekhar(self) -> object:
         """The request's name for :meth:`status`; returns a ``ServiceStatus``."""
 
@@ -84,6 +81,15 @@ class ImageServiceInterface(ABC):
     @abstractmethod
     def delete_image(self, guid: str) -> None:
         """Delete the caller's own image in this scope: the row, then the blob."""
+
+    @abstractmethod
+    def find_image_content(self, guid: str, rendition: RenditionKind | None = None) -> ImageSource:
+        """Read a visible image's row once; ``open()`` on the result streams its bytes.
+
+        For ``/content``, which needs the row (ETag, size) before it knows what to send:
+        one unit of work per request, whatever its conditional headers. With
+        ``rendition``, the source is that rendition (made now if it has none).
+        """
 
     @abstractmethod
     def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:

@@ -11,8 +11,12 @@ several uvicorn workers add up; ``web/metrics.py`` reads them for ``GET /metrics
   A creation refused by our own rate limit counts as ``rate_limited`` too.
 - ``pixyproxy_blob_compensating_deletes_total{result}``: blobs deleted because their row
   did not commit (``ok``, or ``failed``: left for ``pixyproxy reconcile``).
-- ``pixyproxy_db_connections_in_use``: database units of work open right now (each
-  holds one pooled connection), summed over the live workers.
+- ``pixyproxy_db_connections_in_use{backend}``: database units of work open right now
+  (each holds one pooled connection), summed over the live workers.
+
+Every metric here has labels, so nothing is written to the multiprocess folder until a
+metric is used (importing this module, as every ``pixyproxy`` command does, creates no
+file).
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ COMPENSATING_DELETES = Counter(
 )
 DB_CONNECTIONS_IN_USE = Gauge(
     "pixyproxy_db_connections_in_use",
-    "Database connections held by open units of work (all live workers).",
+    "Database connections held by open units of work (all live workers), by backend.",
+    ["backend"],
     multiprocess_mode="livesum",
 )
 
@@ -99,10 +104,11 @@ def record_compensating_delete(*, deleted: bool) -> None:
 
 
 @contextmanager
-def connection_in_use() -> Iterator[None]:
-    """Count the block as holding one database connection."""
-    DB_CONNECTIONS_IN_USE.inc()
+def connection_in_use(backend: str) -> Iterator[None]:
+    """Count the block as holding one connection of the ``backend`` database."""
+    gauge = DB_CONNECTIONS_IN_USE.labels(backend)
+    gauge.inc()
     try:
         yield
     finally:
-        DB_CONNECTIONS_IN_USE.dec()
+        gauge.dec()

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 @contextmanager
 def transaction(database: Database) -> Iterator[UnitOfWork]:
     """Open a unit of work, begin, yield it, and commit unless the block raised."""
-    with database.context() as db, connection_in_use():
+    with database.context() as db, connection_in_use(database.backend):
         try:
             db.begin_transaction()
             yield db

@@ -8,6 +8,7 @@ cheap and safe anywhere (tests use the factory with their own settings or servic
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +43,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         else:
             app.state.services = services
         initialise_labels()
+        # Everything built so far (modules, models, routes, clients) lives as long as the
+        # process: move it out of the collector's sight, so that the collections that
+        # request garbage triggers stop re-walking it (a tenth of a request's CPU before).
+        gc.freeze()
         try:
             yield
         finally:

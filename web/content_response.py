@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -19,7 +21,7 @@ from web.http_content import (
     if_range_allows,
     parse_range_header,
 )
-from web.metrics import BLOB_BYTES_STREAMED
+from web.metrics import BLOB_BYTES_STREAMED, route_label
 
 
 class BlobStreamingResponse(StreamingResponse):
@@ -29,11 +31,20 @@ class BlobStreamingResponse(StreamingResponse):
     never closes the iterator it was reading, so the S3 connection would stay open until
     garbage collection reached it. Closing here is prompt.
     It is safe: the cancelled task waits for a chunk being read in a worker thread.
+    ``first`` is a chunk already read from ``content`` (sent before the rest).
     """
 
-    def __init__(self, content: ImageContent, *, status_code: int, headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        content: ImageContent,
+        *,
+        status_code: int,
+        headers: dict[str, str],
+        first: bytes = b"",
+    ) -> None:
+        chunks = itertools.chain((first,), content.chunks) if first else content.chunks
         super().__init__(
-            content.chunks,
+            chunks,
             status_code=status_code,
             headers=headers,
             media_type=content.content_type,
@@ -54,7 +65,16 @@ class BlobStreamingResponse(StreamingResponse):
             await super().__call__(scope, receive, send_counting)
         finally:
             self._content.close()
-            BLOB_BYTES_STREAMED.inc(sent)
+            BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(sent)
+
+
+class BlobBytesResponse(Response):
+    """A blob read whole (it fits in one chunk), sent as a plain response; bytes counted."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response, then count its body in the streamed-bytes metric."""
+        await super().__call__(scope, receive, send)
+        BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(len(self.body))
 
 
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
@@ -76,7 +96,12 @@ def content_response(
     download: bool,
     rendition: RenditionKind | None = None,
 ) -> Response:
-    """Answer GET or HEAD of ``/content`` (or of a rendition): redirect, 304, 206 or 200."""
+    """Answer GET or HEAD of ``/content`` (or of a rendition): redirect, 304, 206 or 200.
+
+    One unit of work per request: the row (and the rendition's) is read once
+    (``find_image_content``), and the conditional headers are decided from it before
+    the blob is touched.
+    """
     redirect_url = images.get_content_url(guid, rendition)
     if redirect_url is not None:
         # The signed URL expires: no cache (a CDN's default TTL included) may keep it.
@@ -86,9 +111,10 @@ def content_response(
     byte_range = parse_range_header(request.headers.get("range"))
     if_none_match = request.headers.get("if-none-match")
     if_range = request.headers.get("if-range")
+    source = images.find_image_content(guid, rendition)
     if if_none_match or (if_range and byte_range):
         # Conditional requests are answered from the row alone: no blob round trip.
-        detail = images.get_content_detail(guid, rendition)
+        detail = source.detail
         if etag_matches(if_none_match, detail.etag):
             return Response(
                 status_code=304, headers=representation_headers(detail, download=download)
@@ -96,9 +122,7 @@ def content_response(
         if not if_range_allows(if_range, detail.etag, detail.updated_at):
             byte_range = None
     is_head = request.method == "HEAD"
-    content = images.get_image_content(
-        guid, byte_range, include_body=not is_head, rendition=rendition
-    )
+    content = source.open(byte_range, include_body=not is_head)
     headers = representation_headers(content, download=download)
     headers["Content-Length"] = str(content.content_length)
     status = 200
@@ -108,4 +132,17 @@ def content_response(
     if is_head:
         content.close()
         return Response(status_code=status, headers=headers, media_type=content.content_type)
-    return BlobStreamingResponse(content, status_code=status, headers=headers)
+    # The first chunk is read here, in the route's worker thread: a blob that fits in one
+    # chunk (most images, at CHUNK_SIZE) is sent as a plain response, with no streaming
+    # task and no further thread hop; a bigger one streams the rest.
+    try:
+        first = next(content.chunks, b"")
+    except BaseException:
+        content.close()
+        raise
+    if len(first) >= content.content_length:
+        content.close()
+        return BlobBytesResponse(
+            first, status_code=status, headers=headers, media_type=content.content_type
+        )
+    return BlobStreamingResponse(content, status_code=status, headers=headers, first=first)

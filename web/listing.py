@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from core.models import MAX_PAGE_SIZE
 from service.image_service import ImageService
+from web.json_body import details_response
+from web.threads import in_thread
 
 
 class ListParams(BaseModel):
@@ -27,9 +28,11 @@ class ListParams(BaseModel):
     )
 
 
-def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
-    """Run the listing and answer a JSON array with a ``Link`` to the next page."""
-    page = images.list_images(
+async def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
+    """Run the listing (in a worker thread) and answer a JSON array with a ``Link`` to
+    the next page."""
+    page = await in_thread(
+        images.list_images,
         limit=params.limit,
         cursor=params.cursor,
         tags=params.tag,
@@ -46,5 +49,4 @@ def list_response(images: ImageService, params: ListParams, request: Request) ->
         if params.q:
             query["q"] = params.q
         headers["Link"] = f'<{request.url.path}?{urlencode(query, doseq=True)}>; rel="next"'
-    body = [item.model_dump(mode="json") for item in page.items]
-    return JSONResponse(body, headers=headers)
+    return details_response(page.items, headers=headers)

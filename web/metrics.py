@@ -5,7 +5,10 @@
   by the route *template* that matched (``/image/{guid}/content``; ``unmatched`` when
   none did), never by the raw path or its query string, so neither a guid nor a search
   lands in a label. Methods outside the usual set count as ``other``.
-- ``pixyproxy_blob_bytes_streamed_total``: body bytes of image content sent to clients.
+- ``pixyproxy_blob_bytes_streamed_total{route}``: body bytes of stored content sent to
+  clients, by the route that streamed them.
+
+Every metric has labels, so none writes to the multiprocess folder before it is used.
 - The service's metrics are defined in ``service/metrics.py``.
 
 Several workers: with ``PROMETHEUS_MULTIPROC_DIR`` set before prometheus-client is first
@@ -47,7 +50,8 @@ HTTP_SECONDS = Histogram(
 )
 BLOB_BYTES_STREAMED = Counter(
     "pixyproxy_blob_bytes_streamed",
-    "Bytes of stored image content streamed to clients.",
+    "Bytes of stored image content streamed to clients, by route template.",
+    ["route"],
 )
 
 

@@ -71,8 +71,22 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def as_connector_error(exc: Exception) -> Exception:
+    """A raw C-extension error as the connector's own class; anything else as it is."""
+    if isinstance(exc, errors.Error | OSError):
+        return exc
+    errno = getattr(exc, "errno", None)
+    if not isinstance(errno, int):
+        return exc
+    converted: Exception = errors.get_mysql_exception(
+        errno, msg=getattr(exc, "msg", None), sqlstate=getattr(exc, "sqlstate", None)
+    )
+    return converted
+
+
 def translate(exc: Exception) -> PixyProxyException:
     """Return the core exception for a driver error (the caller raises it ``from exc``)."""
+    exc = as_connector_error(exc)
     errno = getattr(exc, "errno", None)
     sqlstate = getattr(exc, "sqlstate", None)
     logger.debug("mysql error %s (errno=%s, sqlstate=%s)", type(exc).__name__, errno, sqlstate)

@@ -5,9 +5,10 @@ query; and, with ``pixyproxy serve --workers 2``, counts that add up over the wo
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -89,8 +90,10 @@ def test_a_create_list_and_download_show_up_by_route_template(
     assert delta("pixyproxy_generation_duration_seconds_count", outcome="ok") == 1
     for outcome in ("rejected", "rate_limited", "timeout", "error"):  # exported from the start
         assert ("pixyproxy_generations_total", frozenset({("outcome", outcome)})) in after
-    assert delta("pixyproxy_blob_bytes_streamed_total") == len(content.content)
-    assert value(after, "pixyproxy_db_connections_in_use") == 0
+    streamed = delta("pixyproxy_blob_bytes_streamed_total", route="/image/{guid}/content")
+    assert streamed == len(content.content)
+    assert value(after, "pixyproxy_db_connections_in_use", backend="sqlite") == 0
+    assert ("pixyproxy_db_connections_in_use", frozenset({("backend", "sqlite")})) in after
     assert ("pixyproxy_blob_compensating_deletes_total", frozenset({("result", "ok")})) in after
     # Nothing a client sent lands in the exposition: no prompt, guid, tag or query.
     for secret in (PROMPT, "confidential", guid, "heron", "limit="):
@@ -108,42 +111,71 @@ def histogram_pids(folder: Path) -> set[str]:
     return {path.stem.rsplit("_", 1)[1] for path in folder.glob("histogram_*.db")}
 
 
-def test_counts_add_up_over_several_workers(tmp_path: Path) -> None:
-    folder = tmp_path / "prometheus"
-    folder.mkdir()
-    (folder / "counter_999999999.db").write_bytes(b"stale")  # a stopped server's leftovers
+CREATES = 6
+
+
+def serve_two_workers(tmp_path: Path, extra: dict[str, str], during: Callable[[], None]) -> None:
+    """``pixyproxy serve --workers 2``: create images, scrape, check every scrape's sums."""
     env = clean_env(
         {
             "SQLITE_PATH": str(tmp_path / "pixy.db"),
             "BLOB_DIR": str(tmp_path / "blobs"),
-            "PROMETHEUS_MULTIPROC_DIR": str(folder),
             "RENDITION_WORKERS": "0",  # made before each answer: no connection in use after
+            **extra,
         }
     )
     port = free_port()
     command = [PIXYPROXY, "serve", "--workers", "2", "--port", str(port)]
     with ServerProcess(command, cwd=tmp_path, env=env, log=tmp_path / "serve.log", port=port):
         base = f"http://127.0.0.1:{port}"
-        creates = 6
-        for n in range(creates):  # a new connection each time: the workers share them
+        for n in range(CREATES):  # a new connection each time: the workers share them
             assert httpx.post(f"{base}/image", json={"prompt": f"{PROMPT} {n}"}).status_code == 201
         scrapes = [parse(httpx.get(f"{base}/metrics").text) for _ in range(6)]
-        # Each worker writes its own files there once started: both do.
-        deadline = time.monotonic() + 20
-        while len(worker_pids := histogram_pids(folder)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-    assert not (folder / "counter_999999999.db").exists()
+        during()
     for samples in scrapes:  # whichever worker answered, it reports both workers' counts
-        assert value(samples, "pixyproxy_generations_total", outcome="ok") == creates
-        assert (
-            value(
-                samples,
-                "pixyproxy_http_requests_total",
-                method="POST",
-                route="/image",
-                status="201",
-            )
-            == creates
-        )
-        assert value(samples, "pixyproxy_db_connections_in_use") == 0
+        assert value(samples, "pixyproxy_generations_total", outcome="ok") == CREATES
+        posts = {"method": "POST", "route": "/image", "status": "201"}
+        assert value(samples, "pixyproxy_http_requests_total", **posts) == CREATES
+        assert value(samples, "pixyproxy_db_connections_in_use", backend="sqlite") == 0
+
+
+def test_counts_add_up_over_several_workers_in_a_folder_of_their_own(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    seen: list[Path] = []
+
+    def look() -> None:
+        seen.extend(temp.glob("pixyproxy-metrics-*"))
+
+    serve_two_workers(tmp_path, {"TMPDIR": str(temp)}, look)
+    assert len(seen) == 1  # serve made one fresh folder for the workers...
+    assert not seen[0].exists()  # ...and removed it when it stopped
+
+
+def test_counts_add_up_over_several_workers_in_the_operators_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_999999999.db").write_bytes(b"stale")  # a stopped server's leftovers
+    worker_pids: set[str] = set()
+
+    def wait_for_both_workers() -> None:
+        deadline = time.monotonic() + 20  # each worker writes its own files once started
+        while len(histogram_pids(folder)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker_pids.update(histogram_pids(folder))
+
+    serve_two_workers(tmp_path, {"PROMETHEUS_MULTIPROC_DIR": str(folder)}, wait_for_both_workers)
+    assert not (folder / "counter_999999999.db").exists()
     assert len(worker_pids) == 2
+
+
+def test_a_command_creates_a_missing_metrics_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "not" / "yet"
+    env = clean_env(
+        {"SQLITE_PATH": str(tmp_path / "pixy.db"), "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    )
+    result = subprocess.run(
+        [PIXYPROXY, "init-db"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir()

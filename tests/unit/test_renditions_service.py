@@ -45,7 +45,9 @@ def test_a_rendition_is_served_with_its_own_type_size_and_etag() -> None:
     assert (content.width, content.height) == (256, 256)
     assert content.filename.endswith(".thumbnail.webp")
     assert content.etag != world.images().get_image_by_guid(guid).etag
-    assert world.images().get_content_detail(guid, RenditionKind.THUMBNAIL).etag == content.etag
+    assert (
+        world.images().find_image_content(guid, RenditionKind.THUMBNAIL).detail.etag == content.etag
+    )
 
 
 def test_a_missing_rendition_row_and_blob_are_made_on_first_request() -> None:

@@ -118,10 +118,13 @@ def test_a_normal_delete_is_not_a_compensating_one(world: World) -> None:
 
 
 def test_a_unit_of_work_holds_one_connection_until_it_ends(world: World) -> None:
-    before = sample("pixyproxy_db_connections_in_use")
+    def in_use() -> float:
+        return sample("pixyproxy_db_connections_in_use", backend=world.database.backend)
+
+    before = in_use()
     with transaction(world.database):
-        assert sample("pixyproxy_db_connections_in_use") == before + 1
-    assert sample("pixyproxy_db_connections_in_use") == before
+        assert in_use() == before + 1
+    assert in_use() == before
     with pytest.raises(DBConnectionError), transaction(world.database):
         raise DBConnectionError
-    assert sample("pixyproxy_db_connections_in_use") == before
+    assert in_use() == before

@@ -13,7 +13,9 @@ from web.content_response import content_response
 from web.dependencies import PublicImages, RequiredCaller
 from web.errors import responses
 from web.idempotency import IdempotencyKey
+from web.json_body import detail_response
 from web.listing import ListParams, list_response
+from web.threads import in_thread
 
 router = APIRouter(prefix="/image", tags=["public images"])
 
@@ -27,27 +29,25 @@ router = APIRouter(prefix="/image", tags=["public images"])
 def create_image(
     body: ImageDetailCreate,
     images: PublicImages,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> ImageDetail:
+) -> Response:
     """Generate a public image from a prompt; ``Location`` names the new image."""
     detail = images.create_image(body, idempotency_key=idempotency_key)
-    response.headers["Location"] = f"/image/{detail.guid}"
-    return detail
+    return detail_response(detail, status_code=201, headers={"Location": f"/image/{detail.guid}"})
 
 
 @router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 429, 503))
-def list_images(
+async def list_images(
     images: PublicImages, params: Annotated[ListParams, Query()], request: Request
 ) -> Response:
     """Public images, newest first, one page; ``Link: rel="next"`` when more exist."""
-    return list_response(images, params, request)
+    return await list_response(images, params, request)
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 429, 503))
-def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
+async def get_image(guid: UUID, images: PublicImages) -> Response:
     """One public image's details (a private image is a 404, never revealed)."""
-    return images.get_image_by_guid(str(guid))
+    return detail_response(await in_thread(images.get_image_by_guid, str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
