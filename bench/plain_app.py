@@ -101,12 +101,12 @@ def create_plain_app() -> FastAPI:
         endpoint_url=os.environ.get("S3_ENDPOINT_URL"),
         region_name=os.environ.get("AWS_REGION"),
     )
-    generator = OfflineImageGenerator()
+    generator = OfflineImageGenerator(size=int(os.environ.get("OFFLINE_IMAGE_SIDE") or 256))
     app = FastAPI()
 
     @app.post("/image", status_code=201, response_model=ImageDetail)
     def create_image(body: ImageDetailCreate) -> ImageDetail:
-        data = generator.generate(body.prompt)
+        data = generator.generate(body.prompt).data
         media = sniff_media_type(data)
         assert media is not None
         guid = str(uuid.uuid4())

@@ -44,6 +44,7 @@ from storage.s3 import S3BlobStore
 
 CONTENT_IMAGE_SIZE = 296  # pixels a side: an offline PNG of about 256 KiB
 SEED_IMAGE_SIZE = 64
+CREATE_IMAGE_SIDE = 256  # pixels a side of the offline images POST /image makes
 RSS_LIMIT_MIB = 200
 BARE_DETAIL = "ceiling: bare route /image/{guid}"
 BARE_LIST = "ceiling: bare route /image"
@@ -117,6 +118,8 @@ def service_env(settings: Settings) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "OPENAI_API_KEY": "",
+        # 256 px offline images, as every bench before sizes existed (1024 px by default)
+        "OFFLINE_IMAGE_SIDE": str(CREATE_IMAGE_SIDE),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }

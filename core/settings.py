@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     openai_image_quality: ImageQuality = "auto"
     openai_timeout: float = Field(default=120.0, gt=0)
 
+    # Benchmarks and tests only: the offline generator draws squares of this many pixels
+    # whatever size was asked (unset: the requested size, as CONTRACT.md §6 says).
+    offline_image_side: int | None = Field(default=None, ge=1, le=8192)
+
     # Threads that make renditions right after a create's commit; 0 makes them inline
     # on the request path (a missing one is made on its first request either way).
     rendition_workers: int = Field(default=1, ge=0, le=8)

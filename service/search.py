@@ -5,9 +5,10 @@ it, case-insensitively. Words are runs of letters and digits. Words shorter than
 :data:`MIN_WORD_LENGTH` and the stop words below are ignored, because the database
 indexes neither: InnoDB's ``innodb_ft_min_token_size`` is 3 by default and these are
 its default stop words (``INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD``); SQLite's
-FTS5 index is queried with the same words, so both backends answer alike. (One known
-difference: InnoDB keeps ``_`` inside a word, FTS5 splits on it, so ``q=cub`` finds the
-prompt "fox_cub" on SQLite only.)
+FTS5 index is queried with the same words, so both backends answer alike. (Two known
+differences: InnoDB keeps ``_`` inside a word, FTS5 splits on it, so ``q=cub`` finds the
+prompt "fox_cub" on SQLite only; and InnoDB does not index stop words in prompts, so
+``q=wha`` finds "what a fox" on SQLite only.)
 """
 
 from __future__ import annotations

@@ -15,4 +15,4 @@ def build_generator(settings: Settings) -> ImageGenerator:
     """
     if settings.uses_openai:
         return OpenAIImageGenerator(settings)
-    return OfflineImageGenerator()
+    return OfflineImageGenerator(size=settings.offline_image_side)

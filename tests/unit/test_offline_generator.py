@@ -130,3 +130,11 @@ def test_fake_generator_counts_calls_and_fails_once_on_demand() -> None:
     assert sniff_media_type(fake.generate("four").data) is not None
     assert fake.calls == 4
     assert fake.prompts == ["one", "two", "three", "four"]
+
+
+def test_offline_image_side_fixes_the_side_for_benchmarks() -> None:
+    generator = build_generator(Settings(_env_file=None, offline_image_side=32))
+    wide = GenerationOptions(size="1536x1024")
+    assert_valid_rgb_png(generator.generate("a bench fox", wide).data, 32)
+    default = build_generator(Settings(_env_file=None))
+    assert isinstance(default, OfflineImageGenerator) and default.size is None
