@@ -55,20 +55,25 @@ def encode(
     cos_y = [
         [math.cos(math.pi * j * y / height) for y in range(height)] for j in range(y_components)
     ]
+    # Separable basis: first each row against each horizontal cosine, then those row
+    # sums against each vertical cosine (W*H*X multiplications instead of W*H*X*Y).
+    row_sums = [
+        [
+            tuple(
+                sum(cos_x[i][x] * linear[y * width + x][c] for x in range(width)) for c in range(3)
+            )
+            for y in range(height)
+        ]
+        for i in range(x_components)
+    ]
     factors: list[tuple[float, float, float]] = []
     for j in range(y_components):
         for i in range(x_components):
             scale = (1 if i == 0 and j == 0 else 2) / (width * height)
-            red = green = blue = 0.0
-            for y in range(height):
-                row_basis = cos_y[j][y] * scale
-                offset = y * width
-                for x in range(width):
-                    basis = cos_x[i][x] * row_basis
-                    r, g, b = linear[offset + x]
-                    red += basis * r
-                    green += basis * g
-                    blue += basis * b
+            red, green, blue = (
+                scale * sum(cos_y[j][y] * row_sums[i][y][c] for y in range(height))
+                for c in range(3)
+            )
             factors.append((red, green, blue))
     return _pack(factors, x_components, y_components)
 

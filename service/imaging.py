@@ -18,9 +18,11 @@ from PIL import Image, UnidentifiedImageError
 from core.exceptions import ImageException
 from service import blurhash
 
-BLURHASH_SIDE = 32  # pixels of the longest side the BlurHash is computed on
+BLURHASH_SIDE = 20  # pixels of the longest side the BlurHash is computed on (4x3 needs few)
 WEBP_QUALITY = 80
-WEBP_METHOD = 4  # libwebp's effort, 0 (fast) to 6 (small); 4 is its default
+# libwebp's effort, 0 (fast) to 6 (small). Measured on 256 and 1024 px images: 2 encodes
+# in about half the time of the default 4, for files about 5 % larger.
+WEBP_METHOD = 2
 
 
 class RenditionKind(StrEnum):
@@ -98,14 +100,19 @@ def inspect_image(data: bytes) -> ImageFacts:
 def render(data: bytes, kinds: Sequence[RenditionKind]) -> dict[RenditionKind, RenderedImage]:
     """The WebP renditions ``kinds`` of ``data``, each of longest side at most its ``side``.
 
-    The original is decoded once; each smaller rendition is scaled from the one before.
+    The original is decoded once; each smaller rendition is scaled from the one before,
+    and one that comes out the same size as the one before (a small original, never
+    upscaled) reuses its bytes instead of encoding them again.
     """
     image = _rgb(_open(data))
     rendered: dict[RenditionKind, RenderedImage] = {}
+    previous: RenderedImage | None = None
     for kind in sorted(kinds, key=lambda kind: -kind.side):
         image = image.copy() if rendered else image
         image.thumbnail((kind.side, kind.side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        out = io.BytesIO()
-        image.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
-        rendered[kind] = RenderedImage(data=out.getvalue(), width=image.width, height=image.height)
+        if previous is None or (previous.width, previous.height) != image.size:
+            out = io.BytesIO()
+            image.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+            previous = RenderedImage(data=out.getvalue(), width=image.width, height=image.height)
+        rendered[kind] = previous
     return rendered

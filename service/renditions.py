@@ -69,7 +69,12 @@ class Renditions:
     """Makes renditions on ``database`` and ``blobs``, in ``workers`` background threads."""
 
     def __init__(
-        self, database: Database, blobs: BlobStore, *, workers: int = 1, max_pending: int = 16
+        self,
+        database: Database,
+        blobs: BlobStore,
+        *,
+        workers: int = 1,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         """``workers=0``: :meth:`after_commit` makes them inline, on the caller's thread."""
         self._database = database
