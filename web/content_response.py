@@ -67,6 +67,15 @@ class BlobStreamingResponse(StreamingResponse):
             BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(sent)
 
 
+class BlobBytesResponse(Response):
+    """A blob read whole (it fits in one chunk), sent as a plain response; bytes counted."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response, then count its body in the streamed-bytes metric."""
+        await super().__call__(scope, receive, send)
+        BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(len(self.body))
+
+
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
     """Headers shared by 200, 206, 304 and HEAD answers."""
     return {
@@ -126,5 +135,7 @@ def content_response(
         raise
     if len(first) >= content.content_length:
         content.close()
-        return Response(first, status_code=status, headers=headers, media_type=content.content_type)
+        return BlobBytesResponse(
+            first, status_code=status, headers=headers, media_type=content.content_type
+        )
     return BlobStreamingResponse(content, status_code=status, headers=headers, first=first)
