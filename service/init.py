@@ -21,6 +21,7 @@ from service.image_service import Backends
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from service.rate_limit import Clock, RateLimits, utc_now
+from service.renditions import Renditions
 from service.user_service import UserService
 from storage.blob_store import BlobStore
 from storage.init import build_blob_store
@@ -53,7 +54,9 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Finish the renditions under way, then release pooled connections."""
+        if self.backends.renditions is not None:
+            self.backends.renditions.close()
         self.backends.database.close()
 
 
@@ -71,13 +74,18 @@ def build_services(
     ``/readyz`` and answered with 503, and the service recovers when it returns.
     ``clock`` is the rate limits' time source (tests pass their own).
     """
+    database = database or build_database(settings)
+    blobs = blobs or build_blob_store(settings)
     backends = Backends(
-        database=database or build_database(settings),
-        blobs=blobs or build_blob_store(settings),
+        database=database,
+        blobs=blobs,
         generator=generator or build_generator(settings),
         content_redirect=settings.content_redirect,
         presign_expires=settings.presign_expires,
         idempotency_ttl=settings.idempotency_ttl,
+        default_size=settings.openai_image_size,
+        default_quality=settings.openai_image_quality,
+        renditions=Renditions(database, blobs, workers=settings.rendition_workers),
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",

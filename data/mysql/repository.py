@@ -23,19 +23,32 @@ from typing import Any, cast
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from core.exceptions import RecordNotFoundError
-from core.models import NewImage, StoredImage
+from core.models import NewImage, StoredImage, StoredRendition
 from data.mysql.errors import translated
-from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.repository import (
+    ImageFactsUpdate,
+    ImageRepository,
+    PageQuery,
+    RenditionWork,
+    StorageRef,
+    Visibility,
+)
+from data.row_mapping import metadata_from_row, metadata_params
 
 IMAGE_COLUMNS = (
     "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
-    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at"
+    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at,"
+    " i.model, i.size, i.quality, i.revised_prompt, i.input_tokens, i.output_tokens,"
+    " i.total_tokens, i.width, i.height, i.blurhash"
 )
 INSERT_IMAGE = (
     "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
-    " author, is_private, storage_key, created_at, updated_at)"
+    " author, is_private, storage_key, created_at, updated_at, model, size, quality,"
+    " revised_prompt, input_tokens, output_tokens, total_tokens, width, height, blurhash)"
     " VALUES (%(guid)s, %(prompt)s, %(filename)s, %(content_type)s, %(size_bytes)s,"
-    " %(sha256)s, %(author)s, %(is_private)s, %(storage_key)s, %(created_at)s, %(updated_at)s)"
+    " %(sha256)s, %(author)s, %(is_private)s, %(storage_key)s, %(created_at)s, %(updated_at)s,"
+    " %(model)s, %(size)s, %(quality)s, %(revised_prompt)s, %(input_tokens)s,"
+    " %(output_tokens)s, %(total_tokens)s, %(width)s, %(height)s, %(blurhash)s)"
 )
 INSERT_TAG = (
     "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
@@ -61,7 +74,34 @@ SELECT_STORAGE_REFS = (
 SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
 DELETE_IMAGE = "DELETE FROM images WHERE id = %(id)s"
 COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
-SELECT_STORAGE_KEYS = "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+SELECT_STORAGE_KEYS = (
+    "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+    " UNION ALL SELECT storage_key FROM image_renditions WHERE storage_key IN ({keys})"
+)
+RENDITION_COLUMNS = "kind, storage_key, content_type, size_bytes, sha256, width, height, created_at"
+SELECT_RENDITION = (
+    "SELECT " + RENDITION_COLUMNS + " FROM image_renditions"  # noqa: S608 - constants
+    " WHERE image_id = %(image_id)s AND kind = %(kind)s"
+)
+SAVE_RENDITION = (
+    "INSERT INTO image_renditions (image_id, kind, storage_key, content_type, size_bytes,"
+    " sha256, width, height, created_at)"
+    " VALUES (%(image_id)s, %(kind)s, %(storage_key)s, %(content_type)s, %(size_bytes)s,"
+    " %(sha256)s, %(width)s, %(height)s, %(created_at)s)"
+    " ON DUPLICATE KEY UPDATE storage_key = VALUES(storage_key),"
+    " content_type = VALUES(content_type), size_bytes = VALUES(size_bytes),"
+    " sha256 = VALUES(sha256), width = VALUES(width), height = VALUES(height),"
+    " created_at = VALUES(created_at)"
+)
+UPDATE_FACTS = (
+    "UPDATE images SET width = %(width)s, height = %(height)s, blurhash = %(blurhash)s"
+    " WHERE id = %(id)s"
+)
+SELECT_RENDITION_WORK = (
+    "SELECT i.id, i.guid, i.storage_key, i.width IS NOT NULL AS has_facts,"
+    " (SELECT GROUP_CONCAT(r.kind) FROM image_renditions AS r WHERE r.image_id = i.id) AS kinds"
+    " FROM images AS i WHERE i.id > %(after_id)s ORDER BY i.id LIMIT %(limit)s"
+)
 
 WHERE_PUBLIC = "i.is_private = 0"
 WHERE_PRIVATE = "i.is_private = 1 AND i.author = %(owner)s"
@@ -72,6 +112,9 @@ WHERE_OLDER = (
     " OR (i.created_at = %(after_created_at)s AND i.id < %(after_id)s))"
 )
 NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT %(limit)s"
+# Search: the FULLTEXT index ft_images_prompt yields the matches, which are then
+# filtered and sorted (cost grows with the matches, not with the table).
+WHERE_MATCH = "MATCH (i.prompt) AGAINST (%(match)s IN BOOLEAN MODE)"
 WHERE_FIRST_TAG = "t0.tag = %(tag0)s AND t0.is_private = 0"
 WHERE_OLDER_BY_TAG = (
     "(t0.created_at < %(after_created_at)s"
@@ -104,6 +147,7 @@ def image_params(image: NewImage) -> dict[str, Any]:
         "storage_key": image.storage_key,
         "created_at": created,
         "updated_at": created,
+        **metadata_params(image),
     }
 
 
@@ -123,6 +167,7 @@ def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
         storage_key=row["storage_key"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        **metadata_from_row(row),
     )
 
 
@@ -146,6 +191,8 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"limit": query.limit}
     tags = list(dict.fromkeys(tag.lower() for tag in query.tags))
     by_tag = bool(tags) and not query.visibility.private and query.author is None
+    if query.words:
+        return search_sql(query, tags, params)
     if by_tag:
         source, older, order = FROM_TAG_INDEX, WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
         where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
@@ -166,6 +213,32 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
         params["after_created_at"] = naive_utc(query.after[0])
         params["after_id"] = query.after[1]
     sql = "SELECT " + IMAGE_COLUMNS + source + " WHERE " + " AND ".join(where) + order
+    return sql, params
+
+
+def boolean_query(words: Sequence[str]) -> str:
+    """``+fox* +red*``: every word required, each as a prefix (InnoDB boolean mode)."""
+    return " ".join(f"+{word}*" for word in words)
+
+
+def search_sql(
+    query: PageQuery, tags: Sequence[str], params: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A search page: the full-text matches, filtered, newest first (see ``list_page_sql``)."""
+    params["match"] = boolean_query(query.words)
+    where = [WHERE_MATCH, _visibility(query.visibility, params)]
+    source = FROM_IMAGES
+    if query.author is not None:
+        where.append(WHERE_AUTHOR)
+        params["author"] = query.author
+    for index, tag in enumerate(tags):
+        source += JOIN_TAG.format(n=index)
+        params[f"tag{index}"] = tag
+    if query.after is not None:
+        where.append(WHERE_OLDER)
+        params["after_created_at"] = naive_utc(query.after[0])
+        params["after_id"] = query.after[1]
+    sql = "SELECT " + IMAGE_COLUMNS + source + " WHERE " + " AND ".join(where) + NEWEST_FIRST
     return sql, params
 
 
@@ -257,6 +330,40 @@ class MySQLImageRepository(ImageRepository):
         self._cursor.execute(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
         return [
             StorageRef(int(row["id"]), str(row["guid"]), str(row["storage_key"]))
+            for row in self._fetchall()
+        ]
+
+    @translated
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The row of rendition ``kind`` of image ``image_id``, or ``None``."""
+        self._cursor.execute(SELECT_RENDITION, {"image_id": image_id, "kind": kind})
+        rows = self._fetchall()
+        return StoredRendition.model_validate(rows[0]) if rows else None
+
+    @translated
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
+        params = {**rendition.model_dump(), "image_id": image_id}
+        params["created_at"] = naive_utc(rendition.created_at)
+        self._cursor.execute(SAVE_RENDITION, params)
+
+    @translated
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Record width, height and BlurHash of an older image."""
+        self._cursor.execute(UPDATE_FACTS, {**vars(facts), "id": image_id})
+
+    @translated
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Up to ``limit`` rows with ``id > after_id``, with their facts and renditions."""
+        self._cursor.execute(SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit})
+        return [
+            RenditionWork(
+                id=int(row["id"]),
+                guid=str(row["guid"]),
+                storage_key=str(row["storage_key"]),
+                has_facts=bool(row["has_facts"]),
+                kinds=frozenset(str(row["kinds"]).split(",") if row["kinds"] else ()),
+            )
             for row in self._fetchall()
         ]
 
