@@ -1,8 +1,10 @@
 """Real headless Chromium (Debian's ``chromium``) driven by Playwright, against a live server.
 
-One server per test module: uvicorn on a free port serving the app on embedded SQLite,
+One server for the session: uvicorn on a free port serving the app on embedded SQLite,
 local blobs and a generator the tests can switch to failing. Two users, ``alice`` and
-``bob``, each with private images; 30 public images with known prompts and tags.
+``bob``, each with private images; 30 public images with known prompts and tags. Tests
+that create or delete images do so with their own, and compute what they expect from
+the API at the time, so they do not depend on their order.
 Every test gets a fresh browser context (no cookies, no cached credentials). When a
 test fails, a screenshot of its page is saved under ``artifacts/browser/``.
 
@@ -104,7 +106,7 @@ def public_prompts() -> list[tuple[str, list[str]]]:
     ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gallery]:
     """The app served by uvicorn, seeded with public and private images."""
     app = build_gallery_services(tmp_path_factory.mktemp("gallery"))
