@@ -24,7 +24,7 @@ def test_the_private_gallery_asks_for_credentials(gallery: Gallery, new_page: Ne
     """Without credentials to give, headless Chromium cancels the Basic prompt it was sent."""
     page = new_page()
     responses: list[Response] = []
-    page.on("response", lambda response: responses.append(response))
+    page.on("response", lambda response: responses.append(response))  # noqa: PLW0108 - playwright cannot wrap a builtin
 
     with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
         page.goto(f"{gallery.url}/private/")
