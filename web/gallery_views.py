@@ -19,10 +19,10 @@ FALLBACK_COLOUR = "#3a3f4b"
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 SIZE_LABELS = {
-    "1024x1024": f"Square (1024{TIMES}1024)",
-    "1536x1024": f"Landscape (1536{TIMES}1024)",
-    "1024x1536": f"Portrait (1024{TIMES}1536)",
-    "auto": "Let the model choose",
+    "1024x1024": "Square 1:1",
+    "1536x1024": "Landscape 3:2",
+    "1024x1536": "Portrait 2:3",
+    "auto": "Auto",
 }
 QUALITY_LABELS = {"auto": "Auto", "low": "Low (fastest)", "medium": "Medium", "high": "High"}
 

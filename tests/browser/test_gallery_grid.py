@@ -113,3 +113,22 @@ def test_an_unknown_tag_shows_an_empty_gallery_with_a_way_back(
     expect(page.get_by_text("No images match.")).to_be_visible()
     page.get_by_role("link", name="Show all images").click()
     assert len(grid_guids(page)) >= 12
+
+
+def test_the_gallery_can_be_used_from_the_keyboard(gallery: Gallery, page: Page) -> None:
+    page.goto(gallery.url + "/")
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("searchbox", name="Search prompts")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("textbox", name="Prompt")).to_be_focused()
+
+    first = page.locator("#grid .card-link").first
+    prompt = first.locator("img").get_attribute("alt")
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(prompt or "?")

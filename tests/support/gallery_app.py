@@ -9,6 +9,7 @@ real renditions), oldest first.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +24,23 @@ from service.init import Services, build_services
 
 
 class SwitchableGenerator(ImageGenerator):
-    """The offline generator, except that it raises ``fail_with`` (once) when it is set."""
+    """The offline generator, except that it raises ``fail_with`` (once) when it is set.
+
+    ``delay``: seconds the next generation takes (then cleared), to watch the progress.
+    """
 
     backend = "offline-switchable"
 
     def __init__(self, size: int = 256) -> None:
         self._offline = OfflineImageGenerator(size=size)
         self.fail_with: Exception | None = None
+        self.delay = 0.0
 
     def generate(self, prompt: str, *args: Any, **kwargs: Any) -> bytes:
-        """Raise ``fail_with`` and clear it, or draw the image offline."""
+        """Wait ``delay``, then raise ``fail_with`` and clear it, or draw the image offline."""
+        if self.delay:
+            delay, self.delay = self.delay, 0.0
+            time.sleep(delay)
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
