@@ -1,10 +1,10 @@
 """The app as the browser tests see it: embedded SQLite, local blobs, an offline generator.
 
-``SwitchableGenerator`` draws real images with the offline generator and fails on
-demand (``fail_with``), so a test can make the generator refuse, time out or break
-while the server keeps running. ``build_gallery_services`` builds the services on a
-fresh folder; ``seed`` creates images straight through the services (fast, and with
-real renditions), oldest first.
+``SwitchableGenerator`` draws real images (the offline generator, through the unit
+tests' fake) and fails on demand (``fail_with``), so a test can make the generator
+refuse, time out or break while the server keeps running. ``build_gallery_services``
+builds the services on a fresh folder; ``seed`` creates images straight through the
+services (fast, and with real renditions), oldest first.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from typing import Any
 from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
 from data.schema import apply_schema
-from service.generation.generator import ImageGenerator
-from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
+from tests.fakes.generator import FakeImageGenerator
 
 
-class SwitchableGenerator(ImageGenerator):
-    """The offline generator, except that it raises ``fail_with`` (once) when it is set.
+class SwitchableGenerator(FakeImageGenerator):
+    """The fake generator (real images, ``fail_with`` raised once), and slow on demand.
 
     ``delay``: seconds the next generation takes (then cleared), to watch the progress.
     """
@@ -32,19 +31,15 @@ class SwitchableGenerator(ImageGenerator):
     backend = "offline-switchable"
 
     def __init__(self, size: int = 256) -> None:
-        self._offline = OfflineImageGenerator(size=size)
-        self.fail_with: Exception | None = None
+        super().__init__(size=size)
         self.delay = 0.0
 
-    def generate(self, prompt: str, *args: Any, **kwargs: Any) -> bytes:
-        """Wait ``delay``, then raise ``fail_with`` and clear it, or draw the image offline."""
+    def generate(self, prompt: str, *args: Any, **kwargs: Any) -> Any:
+        """Wait ``delay``, then generate as the fake generator does."""
         if self.delay:
             delay, self.delay = self.delay, 0.0
             time.sleep(delay)
-        if self.fail_with is not None:
-            error, self.fail_with = self.fail_with, None
-            raise error
-        return self._offline.generate(prompt, *args, **kwargs)
+        return super().generate(prompt, *args, **kwargs)
 
 
 @dataclass
