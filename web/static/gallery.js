@@ -165,16 +165,21 @@
           return response.json();
         })
         .then(function (images) {
+          loading = false;
           images.forEach(function (image) { grid.appendChild(cardFor(image, grid)); });
           status.textContent = "Loaded " + images.length + " more images.";
           more.textContent = "More images";
-          if (!grid.dataset.next) { finish(); }
+          if (!grid.dataset.next) { finish(); return; }
+          // The observer only reports changes: on a tall screen the link may still be in reach.
+          if (observer && more.getBoundingClientRect().top < window.innerHeight + 600) {
+            window.setTimeout(load, 0);
+          }
         })
         .catch(function () {
+          loading = false;
           more.textContent = "Could not load more images. Try again";
         })
         .then(function () {
-          loading = false;
           grid.removeAttribute("aria-busy");
         });
     }
