@@ -132,3 +132,19 @@ def test_the_gallery_can_be_used_from_the_keyboard(gallery: Gallery, page: Page)
     first.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(prompt or "?")
+
+
+@pytest.mark.parametrize("path", ["/", "/view/{guid}", "/?tag=odd"])
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(
+    gallery: Gallery, new_page: NewPage, path: str
+) -> None:
+    page = new_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+
+    page.goto(gallery.url + path.format(guid=gallery.public[0].guid))
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    if path != "/view/{guid}":
+        columns = page.locator("#grid").evaluate(
+            "grid => getComputedStyle(grid).gridTemplateColumns.split(' ').length"
+        )
+        assert columns == 2
