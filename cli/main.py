@@ -10,7 +10,7 @@ from cli.users import users_app
 from core.exceptions import PixyProxyException
 from core.log import configure_logging
 from core.settings import Settings, load_settings
-from service.init import initialise_database
+from service.init import check_schema, database_schema_status, initialise_database
 
 app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
@@ -39,6 +39,11 @@ def serve(
 
     settings = settings_or_exit()
     configure_logging(settings.effective_log_format, settings.log_level)
+    try:
+        check_schema(settings)
+    except PixyProxyException as exc:
+        err.print(f"[red]serve refused:[/red] {exc.message}")
+        raise typer.Exit(1) from None
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -54,12 +59,52 @@ def serve(
 
 @app.command("init-db")
 def init_db() -> None:
-    """Create DB_NAME if missing and apply sql/ (idempotent; needs DDL rights)."""
+    """Create DB_NAME if missing and apply sql/ and its migrations (idempotent; DDL rights)."""
     settings = settings_or_exit()
+    applied = _apply_migrations(settings, command="init-db")
+    Console().print(f"schema applied to {_target(settings)} ({_applied_text(applied)})")
+
+
+@app.command()
+def migrate(
+    status: bool = typer.Option(False, "--status", help="Only show what is applied and pending."),
+) -> None:
+    """Apply pending schema migrations (idempotent; needs DDL rights; safe from many replicas)."""
+    settings = settings_or_exit()
+    if status:
+        try:
+            state = database_schema_status(settings)
+        except PixyProxyException as exc:
+            err.print(f"[red]migrate failed:[/red] {exc.message}")
+            raise typer.Exit(1) from None
+        pending = ", ".join(state.pending) or "nothing"
+        Console().print(
+            f"{_target(settings)}: schema version {state.current} of {state.latest}; "
+            f"pending: {pending}"
+        )
+        return
+    applied = _apply_migrations(settings, command="migrate")
+    Console().print(f"{_target(settings)}: {_applied_text(applied)}")
+
+
+def _apply_migrations(settings: Settings, *, command: str) -> list[str]:
+    """Run the migrations, or print why they failed and exit 1."""
     try:
-        initialise_database(settings)
+        return initialise_database(settings)
     except PixyProxyException as exc:
-        err.print(f"[red]init-db failed:[/red] {exc.message}")
+        err.print(f"[red]{command} failed:[/red] {exc.message}")
         raise typer.Exit(1) from None
-    target = f"MySQL database {settings.db_name}" if settings.uses_mysql else settings.sqlite_path
-    Console().print(f"schema applied to {target}")
+
+
+def _target(settings: Settings) -> str:
+    """The configured database, for messages (no credentials)."""
+    if settings.uses_mysql:
+        return f"MySQL database {settings.db_name}"
+    return str(settings.sqlite_path)
+
+
+def _applied_text(applied: list[str]) -> str:
+    """``applied 0002_x, 0003_y`` or ``already up to date``."""
+    if not applied:
+        return "already up to date"
+    return "applied " + ", ".join(applied)

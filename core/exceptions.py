@@ -193,3 +193,10 @@ class GeneratorTimeoutError(GenerationError):
 
 class ConfigurationError(PixyProxyException):
     """A setting is present but invalid."""
+
+
+class SchemaVersionError(ConfigurationError):
+    """The database schema is not the one this release runs on (older or newer)."""
+
+    code = "schema_version"
+    default_message = "The database schema does not match this release."

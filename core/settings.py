@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.exceptions import ConfigurationError
+from core.models import ImageQuality, ImageSize
 
 
 class Settings(BaseSettings):
@@ -53,17 +54,25 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_image_model: str = "gpt-image-1"
-    openai_image_size: str = Field(default="1024x1024", pattern=r"^(auto|\d{3,4}x\d{3,4})$")
-    openai_image_quality: str = "auto"
+    # Defaults of ImageDetailCreate's size and quality (the same values are allowed).
+    openai_image_size: ImageSize = "1024x1024"
+    openai_image_quality: ImageQuality = "auto"
     openai_timeout: float = Field(default=120.0, gt=0)
+
+    # Threads that make renditions right after a create's commit; 0 makes them inline
+    # on the request path (a missing one is made on its first request either way).
+    rendition_workers: int = Field(default=1, ge=0, le=8)
 
     # Seconds a completed Idempotency-Key is remembered (POST /image, /private/image).
     idempotency_ttl: int = Field(default=86400, ge=1, le=30 * 86400)
 
     # Rate limits, counted in the database so every worker and replica sees them.
-    # Failed logins per client address and per username: after AUTH_MAX_FAILURES within
-    # AUTH_FAILURE_WINDOW seconds, 429 until the window ends (0 turns it off).
+    # Failed logins, always per client address (never per username alone, so nobody can
+    # lock a user out from elsewhere): AUTH_MAX_FAILURES per (address, username) pair and
+    # AUTH_MAX_ADDRESS_FAILURES per address over all usernames, within AUTH_FAILURE_WINDOW
+    # seconds; then 429 until the window ends (0 turns a rule off).
     auth_max_failures: int = Field(default=5, ge=0)
+    auth_max_address_failures: int = Field(default=20, ge=0)
     auth_failure_window: int = Field(default=300, ge=1, le=86400)
     # Public POST /image per client address: CREATE_RATE_LIMIT per CREATE_RATE_WINDOW
     # seconds (0, the default, turns it off).

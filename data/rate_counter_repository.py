@@ -2,8 +2,9 @@
 
 Counters live in the database (not in one process's memory) so every worker and
 replica behind a load balancer sees the same numbers. One row per bucket
-(``login-ip:203.0.113.7``, ``login-user:<digest>``, ``create-ip:…``) holds a fixed window
-that starts at the bucket's first event: ``window_start``, ``expires_at`` and ``hits``.
+(``login-ip:203.0.113.7``, ``login-pair:203.0.113.7:<digest>``, ``create-ip:…``) holds a
+fixed window that starts at the bucket's first event: ``window_start``, ``expires_at``
+and ``hits``.
 An event after ``expires_at`` starts a new window with one hit.
 
 ``hit`` is one atomic upsert (``INSERT … ON DUPLICATE KEY UPDATE`` on MySQL,

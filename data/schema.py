@@ -1,13 +1,16 @@
-"""Create the configured database's schema (``pixyproxy init-db``): :func:`apply_schema`.
+"""Create and upgrade the configured database's schema: ``init-db`` and ``migrate``.
 
-For MySQL, ``sql/*.sql`` is applied to the configured server; for embedded SQLite, the
-file (and its folder) is created with ``data/sqlite/schema.py``'s tables.
+For MySQL, ``sql/001_database.sql`` creates ``DB_NAME`` (and ``002_app_user.sql`` the
+least-privilege user, when asked), then the numbered migrations of
+``sql/migrations/mysql`` bring the tables up to date (``data/mysql/migrate.py``).
+``sql/003_tables.sql`` stays the request's script of the first release's tables, the
+same as migration 0001, for those who create the schema by hand. For embedded SQLite,
+the file (and its folder) is created and migrated by ``SQLiteDatabase.ensure_schema``.
 
 The scripts name the database `` `pixyproxy` `` (in backticks, and only the database is
 written that way); here that name is replaced by ``DB_NAME``, which the ``Settings``
 pattern limits to ``[A-Za-z0-9_]``. Statements are split on ``;`` after ``--`` comments
-are removed (the scripts hold no procedures or triggers). Every statement is
-idempotent (``IF NOT EXISTS``), so applying twice is harmless.
+are removed (the scripts hold no procedures or triggers).
 
 It connects with the configured ``DB_*`` credentials, which need DDL rights (an admin),
 and creates ``DB_NAME`` when missing. ``002_app_user.sql`` is skipped unless
@@ -26,6 +29,8 @@ import mysql.connector
 
 from core.exceptions import ConfigurationError
 from core.settings import Settings
+from data.migrations import Migration, SchemaStatus
+from data.mysql import migrate as mysql_migrate
 from data.mysql.database import connection_args
 from data.mysql.errors import mysql_errors
 from data.sqlite.database import SQLiteDatabase
@@ -70,12 +75,13 @@ def apply_mysql_schema(
     app_user: str = "pixyproxy",
     app_password: str | None = None,
     app_host: str = "%",
-) -> None:
-    """Create ``DB_NAME`` and its tables (and, if asked, the least-privilege app user).
+) -> list[Migration]:
+    """Create ``DB_NAME`` (and, if asked, the app user), then apply pending migrations.
 
-    Raises ``DBConnectionError`` when the server cannot be reached or refuses the
-    admin credentials, ``ConfigurationError`` when asked for an app user without a
-    password.
+    Returns the migrations applied now (empty when the schema was up to date). Raises
+    ``DBConnectionError`` when the server cannot be reached or refuses the admin
+    credentials, ``ConfigurationError`` when asked for an app user without a password,
+    ``SchemaVersionError`` when the database is newer than this release.
     """
     if create_app_user and not app_password:
         raise ConfigurationError("An application user needs a password.")
@@ -86,7 +92,6 @@ def apply_mysql_schema(
     if create_app_user:
         user_params = {"app_user": app_user, "app_host": app_host, "app_password": app_password}
         statements += [(stmt, user_params) for stmt in app_user_statements(db_name)]
-    statements += [(stmt, {}) for stmt in script_statements(TABLES_SCRIPT, db_name=db_name)]
 
     with mysql_errors():
         connection = mysql.connector.connect(
@@ -97,25 +102,54 @@ def apply_mysql_schema(
             for statement, params in statements:
                 cursor.execute(statement, params or ())
             cursor.close()
+            cursor = connection.cursor()
+            cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
+            cursor.close()
+            applied = mysql_migrate.migrate(connection, db_name=db_name)
         finally:
             connection.close()
-    logger.info("schema applied to database %s", db_name)
+    logger.info("schema of database %s is at the latest version", db_name)
+    return applied
 
 
-def apply_schema(settings: Settings) -> None:
-    """Create the configured database and its tables; applying twice is harmless.
+def mysql_schema_status(settings: Settings) -> SchemaStatus:
+    """Where the configured MySQL database's schema stands (read only, any DML user)."""
+    with mysql_errors():
+        connection = mysql.connector.connect(
+            **{**connection_args(settings, database=settings.db_name), "autocommit": True}
+        )
+        try:
+            return mysql_migrate.schema_status(connection, db_name=settings.db_name)
+        finally:
+            connection.close()
 
-    MySQL (``DB_HOST`` set): :func:`apply_mysql_schema` with the configured credentials.
-    Embedded SQLite: create ``SQLITE_PATH``'s folder and file, switch it to WAL and
-    create the tables. Raises ``DBConnectionError`` when the database cannot be reached
-    or the file cannot be created.
+
+def apply_schema(settings: Settings) -> list[Migration]:
+    """Create the configured database if missing and apply pending migrations.
+
+    Idempotent: a second run applies nothing. MySQL (``DB_HOST`` set):
+    :func:`apply_mysql_schema` with the configured credentials. Embedded SQLite: create
+    ``SQLITE_PATH``'s folder and file, switch it to WAL and migrate it. Returns what was
+    applied. Raises ``DBConnectionError`` when the database cannot be reached or the
+    file cannot be created, ``SchemaVersionError`` when it is newer than this release.
     """
     if settings.uses_mysql:
-        apply_mysql_schema(settings)
-        return
+        return apply_mysql_schema(settings)
     database = SQLiteDatabase(settings)
     try:
-        database.ensure_schema()
+        applied = database.ensure_schema()
     finally:
         database.close()
     logger.info("schema applied to %s", database.describe())
+    return applied
+
+
+def schema_status(settings: Settings) -> SchemaStatus:
+    """Where the configured database's schema stands against this release."""
+    if settings.uses_mysql:
+        return mysql_schema_status(settings)
+    database = SQLiteDatabase(settings)
+    try:
+        return database.schema_status()
+    finally:
+        database.close()

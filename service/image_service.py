@@ -37,6 +37,8 @@ from core.models import (
     ImageDetailCreate,
     ImageListQuery,
     ImagePage,
+    ImageQuality,
+    ImageSize,
     NewImage,
     RangeRequest,
     ServiceStatus,
@@ -44,9 +46,10 @@ from core.models import (
 )
 from data.context import Database
 from data.repository import PageQuery, Visibility
-from service.generation.generator import ImageGenerator
+from service.generation.generator import GenerationOptions, ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
+from service.imaging import UnreadableImageError, inspect_image
 from service.pagination import decode_cursor, encode_cursor
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
@@ -66,6 +69,8 @@ class Backends:
     presign_expires: int = 300
     idempotency_ttl: float = 86400.0  # seconds a completed Idempotency-Key is remembered
     idempotency_wait: float = 10.0  # seconds a repeat polls a key that is still pending
+    default_size: ImageSize = "1024x1024"  # OPENAI_IMAGE_SIZE
+    default_quality: ImageQuality = "auto"  # OPENAI_IMAGE_QUALITY
 
 
 class ImageService(ImageServiceInterface):
@@ -115,12 +120,22 @@ class ImageService(ImageServiceInterface):
     def _create(self, request: ImageDetailCreate, on_insert: OnInsert | None = None) -> ImageDetail:
         """The creation itself; ``on_insert`` runs inside the insert's transaction."""
         self._admit_creation()
+        options = GenerationOptions(
+            size=request.size or self._backends.default_size,
+            quality=request.quality or self._backends.default_quality,
+        )
         # Generation runs outside the transaction: it may take a minute, and a pooled
         # connection should not wait on it.
-        data = self._backends.generator.generate(request.prompt)
+        generated = self._backends.generator.generate(request.prompt, options)
+        data = generated.data
         media = sniff_media_type(data)
+        unusable = GeneratorUnavailableError("The image generator returned no usable image.")
         if media is None:
-            raise GeneratorUnavailableError("The image generator returned no usable image.")
+            raise unusable
+        try:
+            facts = inspect_image(data)
+        except UnreadableImageError:
+            raise unusable from None
         guid = str(uuid.uuid4())
         new_image = NewImage(
             guid=guid,
@@ -134,6 +149,14 @@ class ImageService(ImageServiceInterface):
             sha256=hashlib.sha256(data).hexdigest(),
             storage_key=f"images/{guid}.{media.extension}",
             created_at=datetime.now(UTC),
+            model=generated.model,
+            size=options.size,
+            quality=options.quality,
+            revised_prompt=generated.revised_prompt,
+            usage=generated.usage,
+            width=facts.width,
+            height=facts.height,
+            blurhash=facts.blurhash,
         )
         self._backends.blobs.put(new_image.storage_key, data, content_type=media.content_type)
         try:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from core.exceptions import DBConnectionError, SchemaVersionError
 from core.settings import Settings
 from data.context import Database
 from data.init import build_database
-from data.schema import apply_schema
+from data.migrations import SchemaStatus
+from data.schema import apply_schema, schema_status
 from service.generation.generator import ImageGenerator
 from service.generation.init import build_generator
 from service.image_service import Backends
@@ -51,7 +53,7 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Finish the renditions under way, then release pooled connections."""
         self.backends.database.close()
 
 
@@ -69,13 +71,17 @@ def build_services(
     ``/readyz`` and answered with 503, and the service recovers when it returns.
     ``clock`` is the rate limits' time source (tests pass their own).
     """
+    database = database or build_database(settings)
+    blobs = blobs or build_blob_store(settings)
     backends = Backends(
-        database=database or build_database(settings),
-        blobs=blobs or build_blob_store(settings),
+        database=database,
+        blobs=blobs,
         generator=generator or build_generator(settings),
         content_redirect=settings.content_redirect,
         presign_expires=settings.presign_expires,
         idempotency_ttl=settings.idempotency_ttl,
+        default_size=settings.openai_image_size,
+        default_quality=settings.openai_image_quality,
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",
@@ -97,6 +103,38 @@ def build_user_service(settings: Settings) -> UserService:
     return UserService(build_database(settings))
 
 
-def initialise_database(settings: Settings) -> None:
-    """Create the configured database if missing and apply the schema (idempotent)."""
-    apply_schema(settings)
+def initialise_database(settings: Settings) -> list[str]:
+    """Create the configured database if missing and apply pending migrations.
+
+    Idempotent; returns the labels of the migrations applied now (``init-db``,
+    ``migrate``).
+    """
+    return [migration.label for migration in apply_schema(settings)]
+
+
+def database_schema_status(settings: Settings) -> SchemaStatus:
+    """Where the configured database's schema stands (``migrate --status``)."""
+    return schema_status(settings)
+
+
+def check_schema(settings: Settings) -> None:
+    """Refuse to serve on a schema this release cannot run on (called at startup).
+
+    A newer schema always stops startup. An older MySQL schema does too, with the
+    command that upgrades it (the app user has no DDL rights, so serving never
+    migrates MySQL); the embedded SQLite file upgrades itself on first use. An
+    unreachable database does not stop startup (CONTRACT.md §2): it is logged, and
+    ``/readyz`` reports it.
+    """
+    try:
+        status = schema_status(settings)
+    except DBConnectionError as exc:
+        logger.warning("schema not checked, database unreachable: %s", exc.message)
+        return
+    if status.up_to_date or not settings.uses_mysql:
+        return
+    found = f"version {status.current}" if status.current else "the first release's (unversioned)"
+    raise SchemaVersionError(
+        f"The database schema is at {found}; this release needs version {status.latest}. "
+        "Run `pixyproxy migrate` with DB_USER/DB_PASSWORD of an account with DDL rights."
+    )

@@ -83,8 +83,9 @@ class UserService:
 
         An unknown or malformed username costs one hash verification too, so the answer
         time does not reveal which usernames exist. With rate limits, a client address
-        or username with too many recent failures gets ``RateLimitedError`` before any
-        check, and each failure is counted (service/rate_limit.py).
+        with too many recent failures, for this username or for all together, gets
+        ``RateLimitedError`` before any check, and each failure is counted
+        (service/rate_limit.py). Failures from other addresses never refuse this one.
         """
         if self._limits is not None:
             self._limits.check_login(username, client)

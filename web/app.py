@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from core.log import configure_logging
 from core.settings import Settings, load_settings
-from service.init import Services, build_services
+from service.init import Services, build_services, check_schema
 from web.dependencies import log_route_context
 from web.errors import install_error_handlers
 from web.middleware import RequestContextMiddleware
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if services is None:
             resolved = settings or load_settings()
             configure_logging(resolved.effective_log_format, resolved.log_level)
+            check_schema(resolved)
             app.state.services = build_services(resolved)
         else:
             app.state.services = services

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from core.settings import Settings
 from data.context import Database, UnitOfWork
+from data.migrations import Migration, SchemaStatus, load_migrations
+from data.sqlite import migrate
 from data.sqlite.errors import sqlite_errors
 from data.sqlite.idempotency_repository import SQLiteIdempotencyRepository
 from data.sqlite.rate_counter_repository import SQLiteRateCounterRepository
 from data.sqlite.repository import SQLiteImageRepository
-from data.sqlite.schema import SQLITE_SCHEMA
 from data.sqlite.user_repository import SQLiteUserRepository
 
 logger = logging.getLogger(__name__)
@@ -127,20 +128,39 @@ class SQLiteDatabase(Database):
                 raise
             return connection
 
-    def ensure_schema(self) -> None:
-        """Create the folder, switch to WAL and create the tables (idempotent; once per object)."""
+    def ensure_schema(self) -> list[Migration]:
+        """Create the folder, switch to WAL and apply pending migrations (once per object).
+
+        The embedded file upgrades itself: a file written by an earlier release gets the
+        migrations it lacks; one written by a newer release raises ``SchemaVersionError``.
+        Returns the migrations applied now.
+        """
         if self._ready:
-            return
+            return []
         with self._lock, sqlite_errors():
             if self._ready:
-                return
+                return []
             self._path.parent.mkdir(parents=True, exist_ok=True)
             connection = self._connect()
             try:
+                connection.isolation_level = None  # the migration runs its own transaction
                 connection.execute("PRAGMA journal_mode = WAL")
-                connection.executescript(SQLITE_SCHEMA)
-                connection.commit()
+                applied = migrate.migrate(connection, where=str(self._path))
             finally:
                 connection.close()
             self._ready = True
             logger.info("sqlite database ready: %s", self._path)
+            return applied
+
+    def schema_status(self) -> SchemaStatus:
+        """Where the file's schema stands against this release (nothing is changed)."""
+        if not self._path.exists():
+            migrations = load_migrations("sqlite")
+            labels = tuple(m.label for m in migrations)
+            return SchemaStatus(current=0, latest=migrations[-1].version, pending=labels)
+        with sqlite_errors():
+            connection = self._connect()
+            try:
+                return migrate.schema_status(connection, where=str(self._path))
+            finally:
+                connection.close()

@@ -1,7 +1,9 @@
 """The OpenAI Images API generator, and the translation of openai's errors into ours.
 
-Each generation is billed, so the client retries at most once (timeouts, connection
-errors, 5xx). A 429 is not retried here: the caller gets ``GeneratorRateLimitError``
+``OPENAI_TIMEOUT`` is the whole wait of one generation (``service/generation/deadline.py``):
+the client's own retries are off, a read timeout is never retried (the first call may
+still be billed), and only a refused connection is tried again within the same
+deadline. A 429 is not retried either: the caller gets ``GeneratorRateLimitError``
 with the server's ``Retry-After`` at once, instead of a web worker sleeping on it.
 Neither the API key nor a prompt's full text is ever logged or put in a message.
 """
@@ -16,7 +18,7 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 
 import openai
 from openai.types import ImagesResponse
@@ -30,11 +32,10 @@ from core.exceptions import (
     PromptRejectedError,
 )
 from core.media import sniff_media_type
+from core.models import TokenUsage
 from core.settings import Settings
-from service.generation.generator import ImageGenerator
-
-if TYPE_CHECKING:
-    import httpx2  # openai's HTTP library; only its Response type is named here
+from service.generation.deadline import Deadline
+from service.generation.generator import GeneratedImage, GenerationOptions, ImageGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -44,28 +45,15 @@ _PROMPT_PREVIEW = 40
 _SECRET_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-*]{6,}")
 
 
-class _SingleRetryClient(openai.OpenAI):
-    """``openai.OpenAI`` that leaves 429s to the caller instead of sleeping on them.
-
-    ``_should_retry`` is the SDK's own hook (read in openai 3.57); were it renamed, the
-    only change would be one retry after ``Retry-After`` on a 429.
-    """
-
-    def _should_retry(self, response: httpx2.Response) -> bool:
-        if response.status_code == 429:
-            return False
-        return super()._should_retry(response)
-
-
 def build_openai_client(settings: Settings) -> openai.OpenAI:
-    """Build the client from settings: one retry at most, the configured timeout."""
+    """Build the client from settings: no retries of its own (see :class:`Deadline`)."""
     if settings.openai_api_key is None:
         raise ConfigurationError("OPENAI_API_KEY is not set.")
-    return _SingleRetryClient(
+    return openai.OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url or openai.not_given,
         timeout=settings.openai_timeout,
-        max_retries=1,
+        max_retries=0,
     )
 
 
@@ -76,6 +64,7 @@ class OpenAIImageGenerator(ImageGenerator):
 
     def __init__(self, settings: Settings, *, client: openai.OpenAI | None = None) -> None:
         self._client = client or build_openai_client(settings)
+        self._deadline = Deadline(settings.openai_timeout)
         self._secret = (
             settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         )
@@ -88,17 +77,15 @@ class OpenAIImageGenerator(ImageGenerator):
         """GPT image models always answer with ``b64_json`` and refuse ``response_format``."""
         return self.model.startswith("gpt-image")
 
-    def generate(self, prompt: str) -> bytes:
-        """Return the bytes of one image; raise only the generator errors of the port."""
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
+        """Return one image and its metadata; raise only the generator errors of the port."""
+        options = options or GenerationOptions(size=self.size, quality=self.quality)
         try:
-            response = self._client.images.generate(
-                prompt=prompt,
-                model=self.model,
-                size=self.size,
-                quality=cast(Quality, self.quality),
-                n=1,
-                response_format=openai.omit if self.is_gpt_image_model else "b64_json",
-            )
+            response = self._deadline.run(lambda seconds: self._request(prompt, options, seconds))
+        except GeneratorTimeoutError as late:  # the deadline passed, the call still waiting
+            cause = TimeoutError(f"no answer within OPENAI_TIMEOUT={self._deadline.seconds:g} s")
+            self._log_failure(prompt, late, cause)
+            raise
         except openai.OpenAIError as exc:
             error = translate_error(exc)
             self._log_failure(prompt, error, exc)
@@ -108,10 +95,28 @@ class OpenAIImageGenerator(ImageGenerator):
             self._log_failure(prompt, error, exc)
             raise error from exc
         try:
-            return decode_image(response)
+            data = decode_image(response)
         except GeneratorUnavailableError as error:
             self._log_failure(prompt, error, None)
             raise
+        return GeneratedImage(
+            data=data,
+            model=self.model,
+            revised_prompt=(response.data[0].revised_prompt or None) if response.data else None,
+            usage=token_usage(response),
+        )
+
+    def _request(self, prompt: str, options: GenerationOptions, seconds: float) -> ImagesResponse:
+        """One call of the Images API that waits at most ``seconds``."""
+        return self._client.images.generate(
+            prompt=prompt,
+            model=self.model,
+            size=options.size,
+            quality=cast(Quality, options.quality),
+            n=1,
+            response_format=openai.omit if self.is_gpt_image_model else "b64_json",
+            timeout=seconds,
+        )
 
     def _log_failure(
         self, prompt: str, error: GenerationError, cause: BaseException | None
@@ -155,6 +160,18 @@ def decode_image(response: object) -> bytes:
             "The image generator sent a malformed response (not an image)."
         )
     return data
+
+
+def token_usage(response: ImagesResponse) -> TokenUsage | None:
+    """The response's token counts, or ``None`` when the API sent none (DALL·E)."""
+    usage = response.usage
+    if usage is None:
+        return None
+    return TokenUsage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+    )
 
 
 def translate_error(exc: openai.OpenAIError) -> GenerationError:  # noqa: PLR0911 - a flat table

@@ -134,7 +134,7 @@ def test_a_generator_timeout_is_504_and_stores_nothing(
     e2e_settings: Settings,
     mysql_admin: MySQLConnectionAbstract,
 ) -> None:
-    openai_api.set_mode("timeout")  # hangs past the client's 2 s timeout (and its retry)
+    openai_api.set_mode("timeout")  # hangs past OPENAI_TIMEOUT (2 s in the tests)
     response = client.post("/image", json={"prompt": "a fox that takes forever"})
     assert_error(response, 504, "generator_timeout")
     assert table_keys(mysql_admin) == set()

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.models import ImageDetailCreate
 from data.context import Database
+from service.generation.generator import GeneratedImage, GenerationOptions
 from service.image_service import Backends
 from service.public_images import PublicImageService
 from tests.fakes.blobs import InMemoryBlobStore
@@ -27,11 +28,11 @@ class SlowGenerator(FakeImageGenerator):
         self.seconds = seconds
         self._lock = threading.Lock()
 
-    def generate(self, prompt: str) -> bytes:
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
         with self._lock:
             self.prompts.append(prompt)
         time.sleep(self.seconds)
-        return self._images.generate(prompt)
+        return self._images.generate(prompt, options)
 
 
 def test_concurrent_twins_generate_once_and_all_get_the_same_image(database: Database) -> None:

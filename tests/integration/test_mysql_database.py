@@ -289,7 +289,14 @@ def test_apply_mysql_schema_creates_the_database_and_is_idempotent(
         tables = {row[0] for row in query(admin, "SHOW TABLES")}
     finally:
         admin.close()
-    assert tables == {"images", "image_tags", "users", "idempotency_keys", "rate_counters"}
+    assert tables == {
+        "images",
+        "image_tags",
+        "users",
+        "idempotency_keys",
+        "rate_counters",
+        "schema_migrations",
+    }
 
 
 def test_the_app_user_gets_dml_on_its_schema_and_nothing_global(

@@ -20,6 +20,7 @@ from core.exceptions import (
 )
 from core.models import ImageDetail, ImageDetailCreate
 from data.idempotency_repository import COMPLETED, NewIdempotencyKey
+from service.generation.generator import GeneratedImage, GenerationOptions
 from service.idempotency import request_hash
 from service.image_service import Backends
 from service.private_images import PrivateImageService
@@ -37,10 +38,10 @@ class GatedGenerator(FakeImageGenerator):
         self.started = threading.Event()
         self.gate = threading.Event()
 
-    def generate(self, prompt: str) -> bytes:
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
         self.started.set()
         assert self.gate.wait(10), "the test never opened the gate"
-        return super().generate(prompt)
+        return super().generate(prompt, options)
 
 
 class World:

@@ -1,11 +1,6 @@
-"""The embedded schema: the tables of ``sql/003_tables.sql`` in SQLite's dialect.
-
-Datetimes are UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (fixed width, so text order is
-time order). Text compares binary (case-sensitive), like the MySQL columns' binary
-collations. ``AUTOINCREMENT`` so ids are never reused, as in InnoDB.
-"""
-
-SQLITE_SCHEMA = """
+-- Migration 0001: the first release's embedded tables (SQLite's dialect of sql/003_tables.sql).
+-- Datetimes are UTC text YYYY-MM-DD HH:MM:SS.ffffff (fixed width, so text order is time order).
+-- Text compares binary, like the MySQL columns' binary collations. AUTOINCREMENT: ids never reused.
 CREATE TABLE IF NOT EXISTS images (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     guid         TEXT    NOT NULL UNIQUE,
@@ -64,4 +59,3 @@ CREATE TABLE IF NOT EXISTS rate_counters (
     hits         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_rate_counters_expires ON rate_counters (expires_at);
-"""
