@@ -56,7 +56,11 @@ def test_with_credentials_it_shows_only_the_callers_images(
 
     expect(page.get_by_role("heading", name="Your private images")).to_be_visible()
     expect(page.locator(".who")).to_contain_text("alice")
-    own = {image.guid for image in gallery.private["alice"]}
+    listed = httpx.get(
+        f"{gallery.url}/private/image", params={"limit": 200}, auth=("alice", USERS["alice"])
+    ).json()
+    own = {image["guid"] for image in listed}
+    assert {image.guid for image in gallery.private["alice"]} <= own
     hrefs = page.locator("#grid .card-link").evaluate_all(
         "links => links.map(link => link.getAttribute('href'))"
     )
