@@ -12,19 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from core.models import ImageDetail
+from core.models import IMAGE_QUALITIES, IMAGE_SIZES, ImageDetail
 
 BASE83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
 FALLBACK_COLOUR = "#3a3f4b"
 TIMES = "\N{MULTIPLICATION SIGN}"
 
-SIZE_LABELS = {
-    "1024x1024": "Square 1:1",
-    "1536x1024": "Landscape 3:2",
-    "1024x1536": "Portrait 2:3",
-    "auto": "Auto",
-}
-QUALITY_LABELS = {"auto": "Auto", "low": "Low (fastest)", "medium": "Medium", "high": "High"}
+# Every size and quality the API accepts (core.models), with the label a person reads.
+_SIZE_NAMES = {"1024x1024": "Square 1:1", "1536x1024": "Landscape 3:2", "1024x1536": "Portrait 2:3"}
+_QUALITY_NAMES = {"low": "Low (fastest)"}
+SIZE_LABELS = {size: _SIZE_NAMES.get(size, size.capitalize()) for size in IMAGE_SIZES}
+QUALITY_LABELS = {q: _QUALITY_NAMES.get(q, q.capitalize()) for q in IMAGE_QUALITIES}
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,6 @@ class ImageView:
 def image_view(detail: ImageDetail, scope: GalleryScope) -> ImageView:
     """Build the view of ``detail`` in ``scope``."""
     api_url = f"{scope.api_base}/{detail.guid}"
-    blurhash = getattr(detail, "blurhash", None)
     return ImageView(
         guid=detail.guid,
         prompt=detail.prompt,
@@ -138,14 +135,14 @@ def image_view(detail: ImageDetail, scope: GalleryScope) -> ImageView:
         preview_url=f"{api_url}/preview",
         content_url=f"{api_url}/content",
         download_url=f"{api_url}/content?download=1",
-        blurhash=blurhash,
-        placeholder=average_colour(blurhash),
-        width=getattr(detail, "width", None),
-        height=getattr(detail, "height", None),
-        model=getattr(detail, "model", None),
-        size=getattr(detail, "size", None),
-        quality=getattr(detail, "quality", None),
-        revised_prompt=getattr(detail, "revised_prompt", None),
+        blurhash=detail.blurhash,
+        placeholder=average_colour(detail.blurhash),
+        width=detail.width,
+        height=detail.height,
+        model=detail.model,
+        size=detail.size.replace("x", TIMES) if detail.size else None,
+        quality=detail.quality.capitalize() if detail.quality else None,
+        revised_prompt=detail.revised_prompt,
         created_iso=detail.created_at.isoformat().replace("+00:00", "Z"),
         created_label=created_label(detail.created_at),
         bytes_label=human_bytes(detail.size_bytes),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.models import ImageDetail
 from web.gallery_views import (
     BASE83,
     FALLBACK_COLOUR,
@@ -15,6 +16,7 @@ from web.gallery_views import (
     created_label,
     grid_heading,
     human_bytes,
+    image_view,
     option_list,
 )
 
@@ -77,3 +79,39 @@ def test_the_configured_default_is_preselected_and_an_unknown_one_falls_back() -
     options = option_list({"a": "A", "b": "B"}, "b")
     assert options == [("a", "A", False), ("b", "B", True)]
     assert option_list({"a": "A", "b": "B"}, "zzz")[0] == ("a", "A", True)
+
+
+def test_an_image_view_names_its_urls_and_metadata_in_its_scope() -> None:
+    guid = "3f2a9c1e-0000-4000-8000-000000000001"
+    detail = ImageDetail(
+        prompt="a red fox",
+        tags=["fox"],
+        guid=guid,
+        filename="a-red-fox-3f2a9c1e.png",
+        author="alice",
+        private=True,
+        content_type="image/png",
+        size_bytes=2_048,
+        sha256="0" * 64,
+        created_at=datetime(2026, 12, 3, 6, 16, tzinfo=UTC),
+        updated_at=datetime(2026, 12, 3, 6, 16, tzinfo=UTC),
+        size="1536x1024",
+        quality="low",
+        model="gpt-image-1",
+        width=1536,
+        height=1024,
+        blurhash="00" + encode83(0x336699, 4),
+    )
+
+    view = image_view(detail, PRIVATE)
+
+    assert view.href == f"/private/view/{guid}"
+    assert view.thumbnail_url == f"/private/image/{guid}/thumbnail"
+    assert view.preview_url == f"/private/image/{guid}/preview"
+    assert view.download_url == f"/private/image/{guid}/content?download=1"
+    assert view.tag_links == [("fox", "/private/?tag=fox")]
+    assert (view.size, view.quality, view.dimensions) == ("1536×1024", "Low", "1536×1024")  # noqa: RUF001
+    assert view.aspect_ratio == "1536 / 1024"
+    assert view.placeholder == "#336699"
+    assert view.created_iso == "2026-12-03T06:16:00Z"
+    assert view.bytes_label == "2.0 kB"
