@@ -55,7 +55,8 @@ def test_the_home_page_shows_the_newest_thumbnails_with_their_prompts_as_alt(
     expect(page.get_by_role("textbox", name="Prompt")).to_be_visible()
     expect(page.get_by_role("combobox", name="Size")).to_be_visible()
     expect(page.get_by_role("combobox", name="Quality")).to_be_visible()
-    expect(page.get_by_role("button", name="Generate")).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+    expect(page.locator("#needs-js")).to_be_hidden()
 
 
 def test_scrolling_down_loads_the_next_pages_until_every_image_is_shown(
@@ -148,3 +149,14 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(
             "grid => getComputedStyle(grid).gridTemplateColumns.split(' ').length"
         )
         assert columns == 2
+
+
+def test_without_javascript_the_prompt_form_is_disabled_and_says_why(
+    gallery: Gallery, new_page: NewPage
+) -> None:
+    page = new_page(java_script_enabled=False)
+
+    page.goto(gallery.url + "/")
+
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+    expect(page.get_by_text("Creating images here needs JavaScript")).to_be_visible()

@@ -242,6 +242,8 @@
     var alertBox = document.getElementById("create-error");
     var label = button.textContent;
     var timer = null;
+    document.getElementById("create-fields").disabled = false;
+    document.getElementById("needs-js").hidden = true;
 
     function showError(info) {
       alertBox.textContent = "";
