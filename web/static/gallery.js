@@ -199,9 +199,18 @@
     return "k-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
   }
 
-  function fieldName(loc) {
-    var parts = (loc || []).filter(function (part) { return part !== "body"; });
-    return parts.length ? parts.join(" ") : "request";
+  var FIELD_NAMES = { prompt: "Prompt", tags: "Tags", size: "Size", quality: "Quality" };
+
+  function detailText(detail) {
+    var parts = (detail.loc || []).filter(function (part) { return part !== "body"; });
+    var field = FIELD_NAMES[parts[0]] || parts.join(" ") || "Request";
+    if (parts[0] === "tags" && typeof parts[1] === "number") {
+      field = "Tag " + (parts[1] + 1);
+      if (detail.type === "string_pattern_mismatch") {
+        return field + ": use only letters, digits, - and _ (at most 64).";
+      }
+    }
+    return field + ": " + detail.msg + ".";
   }
 
   function describeError(status, body, retryAfter) {
@@ -210,11 +219,11 @@
       return { title: "The generator refused this prompt.", text: message + " Try describing it differently." };
     }
     if (status === 422) {
-      var details = (body && body.details || []).map(function (d) { return fieldName(d.loc) + ": " + d.msg; });
+      var details = (body && body.details || []).map(detailText);
       return { title: "Please check the form.", text: message, items: details };
     }
     if (status === 429) {
-      return { title: "Too many requests.", text: message + (retryAfter ? " You can try again in " + retryAfter + " s." : " Please wait a little."), wait: retryAfter };
+      return { title: "Too many requests.", text: retryAfter ? "You can try again in " + retryAfter + " s." : message, wait: retryAfter };
     }
     if (status === 504) {
       return { title: "The image generator timed out.", text: "Nothing was stored. It may be busy: please try again." };
