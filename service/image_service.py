@@ -7,6 +7,9 @@ that orders work across the database and the blob store (CONTRACT.md §5):
   fails, the blob is deleted before the error is raised;
 * delete: delete row → commit → delete blob (a crash in between leaves an orphan blob,
   which ``pixyproxy reconcile`` removes; never a row without its blob).
+
+Renditions (``service/renditions.py``) are made after the create's commit and deleted
+with the original; a rendition still missing is made on its first request.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from core.models import (
     NewImage,
     RangeRequest,
     ServiceStatus,
+    StoredImage,
+    StoredRendition,
     slugify,
 )
 from data.context import Database
@@ -49,8 +54,9 @@ from data.repository import PageQuery, Visibility
 from service.generation.generator import GenerationOptions, ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
-from service.imaging import UnreadableImageError, inspect_image
+from service.imaging import RenditionKind, UnreadableImageError, inspect_image
 from service.pagination import decode_cursor, encode_cursor
+from service.renditions import Renditions, image_keys
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
 from storage.blob_store import BlobStore, BlobStream
@@ -71,6 +77,7 @@ class Backends:
     idempotency_wait: float = 10.0  # seconds a repeat polls a key that is still pending
     default_size: ImageSize = "1024x1024"  # OPENAI_IMAGE_SIZE
     default_quality: ImageQuality = "auto"  # OPENAI_IMAGE_QUALITY
+    renditions: Renditions | None = None  # None: made inline, right after each commit
 
 
 class ImageService(ImageServiceInterface):
@@ -80,6 +87,9 @@ class ImageService(ImageServiceInterface):
         self._backends = backends
         self._visibility = visibility
         self._author = author
+        self._renditions = backends.renditions or Renditions(
+            backends.database, backends.blobs, workers=0
+        )
 
     # -- create -----------------------------------------------------------------------
 
@@ -129,13 +139,14 @@ class ImageService(ImageServiceInterface):
         generated = self._backends.generator.generate(request.prompt, options)
         data = generated.data
         media = sniff_media_type(data)
-        unusable = GeneratorUnavailableError("The image generator returned no usable image.")
         if media is None:
-            raise unusable
+            raise GeneratorUnavailableError("The image generator returned no usable image.")
         try:
             facts = inspect_image(data)
         except UnreadableImageError:
-            raise unusable from None
+            raise GeneratorUnavailableError(
+                "The image generator returned no usable image."
+            ) from None
         guid = str(uuid.uuid4())
         new_image = NewImage(
             guid=guid,
@@ -168,6 +179,7 @@ class ImageService(ImageServiceInterface):
             self._discard_blob(new_image.storage_key)
             raise
         logger.info("image created guid=%s size=%d", guid, len(data))
+        self._renditions.after_commit(stored.id, guid, data)
         return stored.to_detail()
 
     def _admit_creation(self) -> None:
@@ -224,54 +236,88 @@ class ImageService(ImageServiceInterface):
         return ImagePage(items=[row.to_detail() for row in page], next_cursor=next_cursor)
 
     def get_image_content(
-        self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
+        self,
+        guid: str,
+        byte_range: RangeRequest | None = None,
+        *,
+        include_body: bool = True,
+        rendition: RenditionKind | None = None,
     ) -> ImageContent:
-        """Return details plus a chunk stream of the blob (or of one byte range)."""
-        guid = parse_guid(guid)
+        """Return details plus a chunk stream of the blob (or of one byte range).
+
+        With ``rendition``, the details and bytes are those of that rendition (made now
+        if it is missing, or if its blob went missing).
+        """
+        stored, record = self._content_source(parse_guid(guid), rendition)
+        try:
+            return self._open_content(stored, record, byte_range, include_body=include_body)
+        except BlobNotFoundError:
+            if record is None:
+                logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
+                raise
+            logger.warning("rendition blob %s is missing; making it again", record.storage_key)
+            record = self._renditions.remake(stored)[RenditionKind(record.kind)]
+            return self._open_content(stored, record, byte_range, include_body=include_body)
+
+    def get_content_detail(self, guid: str, rendition: RenditionKind | None = None) -> ImageDetail:
+        """The details ``/content`` (or a rendition) is served with: ETag, type, size."""
+        stored, record = self._content_source(parse_guid(guid), rendition)
+        return content_detail(stored, record)
+
+    def _content_source(
+        self, guid: str, rendition: RenditionKind | None
+    ) -> tuple[StoredImage, StoredRendition | None]:
+        """The row and, if asked for, its rendition's row (made now when missing)."""
         with transaction(self._backends.database) as db:
             stored = db.images.get_by_guid(guid, self._visibility)
+            record = db.images.find_rendition(stored.id, rendition) if rendition else None
+        if rendition is not None and record is None:
+            record = self._renditions.remake(stored)[rendition]
+        return stored, record
+
+    def _open_content(
+        self,
+        stored: StoredImage,
+        record: StoredRendition | None,
+        byte_range: RangeRequest | None,
+        *,
+        include_body: bool,
+    ) -> ImageContent:
+        """Stat (HEAD) or open the blob, for the whole of it or one byte range."""
+        detail = content_detail(stored, record)
+        key = record.storage_key if record else stored.storage_key
         resolved = None
         if byte_range is not None:
-            resolved = byte_range.resolve(stored.size_bytes)
+            resolved = byte_range.resolve(detail.size_bytes)
             if resolved is None:
-                raise RangeNotSatisfiableError(stored.size_bytes)
+                raise RangeNotSatisfiableError(detail.size_bytes)
         chunks: BlobStream = BlobStream(iter(()))
-        try:
-            if include_body:
-                chunks = self._backends.blobs.open(
-                    stored.storage_key,
-                    start=resolved.start if resolved else None,
-                    end=resolved.end if resolved else None,
-                )
-            else:  # HEAD: a stat, so it fails exactly as the GET would
-                self._backends.blobs.stat(stored.storage_key)
-        except BlobNotFoundError:
-            logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
-            raise
-        detail = stored.to_detail().model_dump()
-        return ImageContent(**detail, chunks=chunks, byte_range=resolved)
+        if include_body:
+            start, end = (resolved.start, resolved.end) if resolved else (None, None)
+            chunks = self._backends.blobs.open(key, start=start, end=end)
+        else:  # HEAD: a stat, so it fails exactly as the GET would
+            self._backends.blobs.stat(key)
+        return ImageContent(**detail.model_dump(), chunks=chunks, byte_range=resolved)
 
-    def get_content_url(self, guid: str) -> str | None:
+    def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:
         """A presigned URL for a public image when redirects are on, else ``None``."""
         if not self._backends.content_redirect or self._visibility.private:
             return None
-        guid = parse_guid(guid)
-        with transaction(self._backends.database) as db:
-            stored = db.images.get_by_guid(guid, self._visibility)
-        return self._backends.blobs.presigned_url(
-            stored.storage_key, expires=self._backends.presign_expires
-        )
+        stored, record = self._content_source(parse_guid(guid), rendition)
+        key = record.storage_key if record else stored.storage_key
+        return self._backends.blobs.presigned_url(key, expires=self._backends.presign_expires)
 
     # -- delete -----------------------------------------------------------------------
 
     def delete_image(self, guid: str) -> None:
-        """Delete the caller's own image: row first (committed), then the blob."""
+        """Delete the caller's own image: row first (committed), then every blob of it."""
         guid = parse_guid(guid)
         if self._author is None:
             raise AuthenticationError
         with transaction(self._backends.database) as db:
             deleted = db.images.delete(guid, self._visibility, author=self._author)
-        self._discard_blob(deleted.storage_key)
+        for key in image_keys(guid, deleted.storage_key):
+            self._discard_blob(key)
         logger.info("image deleted guid=%s", guid)
 
     # -- status -----------------------------------------------------------------------
@@ -295,6 +341,24 @@ class ImageService(ImageServiceInterface):
     def getShekhar(self) -> object:
         """The request's name for :meth:`status` (kept so its interface holds)."""
         return self.status()
+
+
+def content_detail(stored: StoredImage, record: StoredRendition | None) -> ImageDetail:
+    """The image's details, or those of its rendition ``record`` (type, size, hash, name)."""
+    detail = stored.to_detail()
+    if record is None:
+        return detail
+    stem = detail.filename.rsplit(".", 1)[0]
+    return detail.model_copy(
+        update={
+            "content_type": record.content_type,
+            "size_bytes": record.size_bytes,
+            "sha256": record.sha256,
+            "filename": f"{stem}.{record.kind}.webp",
+            "width": record.width,
+            "height": record.height,
+        }
+    )
 
 
 def _probe(backend: str, ping: Callable[[], None]) -> ComponentStatus:

@@ -21,6 +21,7 @@ from service.image_service import Backends
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from service.rate_limit import Clock, RateLimits, utc_now
+from service.renditions import Renditions
 from service.user_service import UserService
 from storage.blob_store import BlobStore
 from storage.init import build_blob_store
@@ -54,6 +55,8 @@ class Services:
 
     def close(self) -> None:
         """Finish the renditions under way, then release pooled connections."""
+        if self.backends.renditions is not None:
+            self.backends.renditions.close()
         self.backends.database.close()
 
 
@@ -82,6 +85,7 @@ def build_services(
         idempotency_ttl=settings.idempotency_ttl,
         default_size=settings.openai_image_size,
         default_quality=settings.openai_image_quality,
+        renditions=Renditions(database, blobs, workers=settings.rendition_workers),
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",

@@ -8,6 +8,7 @@ from starlette.types import Receive, Scope, Send
 
 from core.models import ImageContent, ImageDetail
 from service.image_service import ImageService
+from service.imaging import RenditionKind
 from web.http_content import (
     PRIVATE_CACHE,
     PUBLIC_CACHE,
@@ -58,10 +59,15 @@ def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, 
 
 
 def content_response(
-    images: ImageService, guid: str, request: Request, *, download: bool
+    images: ImageService,
+    guid: str,
+    request: Request,
+    *,
+    download: bool,
+    rendition: RenditionKind | None = None,
 ) -> Response:
-    """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200."""
-    redirect_url = images.get_content_url(guid)
+    """Answer GET or HEAD of ``/content`` (or of a rendition): redirect, 304, 206 or 200."""
+    redirect_url = images.get_content_url(guid, rendition)
     if redirect_url is not None:
         # The signed URL expires: no cache (a CDN's default TTL included) may keep it.
         return RedirectResponse(
@@ -72,7 +78,7 @@ def content_response(
     if_range = request.headers.get("if-range")
     if if_none_match or (if_range and byte_range):
         # Conditional requests are answered from the row alone: no blob round trip.
-        detail = images.get_image_by_guid(guid)
+        detail = images.get_content_detail(guid, rendition)
         if etag_matches(if_none_match, detail.etag):
             return Response(
                 status_code=304, headers=representation_headers(detail, download=download)
@@ -80,7 +86,9 @@ def content_response(
         if not if_range_allows(if_range, detail.etag, detail.updated_at):
             byte_range = None
     is_head = request.method == "HEAD"
-    content = images.get_image_content(guid, byte_range, include_body=not is_head)
+    content = images.get_image_content(
+        guid, byte_range, include_body=not is_head, rendition=rendition
+    )
     headers = representation_headers(content, download=download)
     headers["Content-Length"] = str(content.content_length)
     status = 200

@@ -21,19 +21,32 @@ from typing import Any, cast
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from core.exceptions import RecordNotFoundError
-from core.models import NewImage, StoredImage
+from core.models import NewImage, StoredImage, StoredRendition
 from data.mysql.errors import translated
-from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.repository import (
+    ImageFactsUpdate,
+    ImageRepository,
+    PageQuery,
+    RenditionWork,
+    StorageRef,
+    Visibility,
+)
+from data.row_mapping import metadata_from_row, metadata_params
 
 IMAGE_COLUMNS = (
     "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
-    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at"
+    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at,"
+    " i.model, i.size, i.quality, i.revised_prompt, i.input_tokens, i.output_tokens,"
+    " i.total_tokens, i.width, i.height, i.blurhash"
 )
 INSERT_IMAGE = (
     "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
-    " author, is_private, storage_key, created_at, updated_at)"
+    " author, is_private, storage_key, created_at, updated_at, model, size, quality,"
+    " revised_prompt, input_tokens, output_tokens, total_tokens, width, height, blurhash)"
     " VALUES (%(guid)s, %(prompt)s, %(filename)s, %(content_type)s, %(size_bytes)s,"
-    " %(sha256)s, %(author)s, %(is_private)s, %(storage_key)s, %(created_at)s, %(updated_at)s)"
+    " %(sha256)s, %(author)s, %(is_private)s, %(storage_key)s, %(created_at)s, %(updated_at)s,"
+    " %(model)s, %(size)s, %(quality)s, %(revised_prompt)s, %(input_tokens)s,"
+    " %(output_tokens)s, %(total_tokens)s, %(width)s, %(height)s, %(blurhash)s)"
 )
 INSERT_TAG = (
     "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
@@ -52,7 +65,34 @@ SELECT_STORAGE_REFS = (
 SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
 DELETE_IMAGE = "DELETE FROM images WHERE id = %(id)s"
 COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
-SELECT_STORAGE_KEYS = "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+SELECT_STORAGE_KEYS = (
+    "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+    " UNION ALL SELECT storage_key FROM image_renditions WHERE storage_key IN ({keys})"
+)
+RENDITION_COLUMNS = "kind, storage_key, content_type, size_bytes, sha256, width, height, created_at"
+SELECT_RENDITION = (
+    "SELECT " + RENDITION_COLUMNS + " FROM image_renditions"  # noqa: S608 - constants
+    " WHERE image_id = %(image_id)s AND kind = %(kind)s"
+)
+SAVE_RENDITION = (
+    "INSERT INTO image_renditions (image_id, kind, storage_key, content_type, size_bytes,"
+    " sha256, width, height, created_at)"
+    " VALUES (%(image_id)s, %(kind)s, %(storage_key)s, %(content_type)s, %(size_bytes)s,"
+    " %(sha256)s, %(width)s, %(height)s, %(created_at)s)"
+    " ON DUPLICATE KEY UPDATE storage_key = VALUES(storage_key),"
+    " content_type = VALUES(content_type), size_bytes = VALUES(size_bytes),"
+    " sha256 = VALUES(sha256), width = VALUES(width), height = VALUES(height),"
+    " created_at = VALUES(created_at)"
+)
+UPDATE_FACTS = (
+    "UPDATE images SET width = %(width)s, height = %(height)s, blurhash = %(blurhash)s"
+    " WHERE id = %(id)s"
+)
+SELECT_RENDITION_WORK = (
+    "SELECT i.id, i.guid, i.storage_key, i.width IS NOT NULL AS has_facts,"
+    " (SELECT GROUP_CONCAT(r.kind) FROM image_renditions AS r WHERE r.image_id = i.id) AS kinds"
+    " FROM images AS i WHERE i.id > %(after_id)s ORDER BY i.id LIMIT %(limit)s"
+)
 
 WHERE_PUBLIC = "i.is_private = 0"
 WHERE_PRIVATE = "i.is_private = 1 AND i.author = %(owner)s"
@@ -95,6 +135,7 @@ def image_params(image: NewImage) -> dict[str, Any]:
         "storage_key": image.storage_key,
         "created_at": created,
         "updated_at": created,
+        **metadata_params(image),
     }
 
 
@@ -114,6 +155,7 @@ def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
         storage_key=row["storage_key"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        **metadata_from_row(row),
     )
 
 
@@ -244,6 +286,40 @@ class MySQLImageRepository(ImageRepository):
         self._cursor.execute(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
         return [
             StorageRef(int(row["id"]), str(row["guid"]), str(row["storage_key"]))
+            for row in self._fetchall()
+        ]
+
+    @translated
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The row of rendition ``kind`` of image ``image_id``, or ``None``."""
+        self._cursor.execute(SELECT_RENDITION, {"image_id": image_id, "kind": kind})
+        rows = self._fetchall()
+        return StoredRendition.model_validate(rows[0]) if rows else None
+
+    @translated
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
+        params = {**rendition.model_dump(), "image_id": image_id}
+        params["created_at"] = naive_utc(rendition.created_at)
+        self._cursor.execute(SAVE_RENDITION, params)
+
+    @translated
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Record width, height and BlurHash of an older image."""
+        self._cursor.execute(UPDATE_FACTS, {**vars(facts), "id": image_id})
+
+    @translated
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Up to ``limit`` rows with ``id > after_id``, with their facts and renditions."""
+        self._cursor.execute(SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit})
+        return [
+            RenditionWork(
+                id=int(row["id"]),
+                guid=str(row["guid"]),
+                storage_key=str(row["storage_key"]),
+                has_facts=bool(row["has_facts"]),
+                kinds=frozenset(str(row["kinds"]).split(",") if row["kinds"] else ()),
+            )
             for row in self._fetchall()
         ]
 

@@ -12,19 +12,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.exceptions import RecordNotFoundError
-from core.models import NewImage, StoredImage
-from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
+from core.models import NewImage, StoredImage, StoredRendition
+from data.repository import (
+    ImageFactsUpdate,
+    ImageRepository,
+    PageQuery,
+    RenditionWork,
+    StorageRef,
+    Visibility,
+)
+from data.row_mapping import metadata_from_row, metadata_params
 from data.sqlite.errors import translated
 
 IMAGE_COLUMNS = (
     "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
-    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at"
+    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at,"
+    " i.model, i.size, i.quality, i.revised_prompt, i.input_tokens, i.output_tokens,"
+    " i.total_tokens, i.width, i.height, i.blurhash"
 )
 INSERT_IMAGE = (
     "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
-    " author, is_private, storage_key, created_at, updated_at)"
+    " author, is_private, storage_key, created_at, updated_at, model, size, quality,"
+    " revised_prompt, input_tokens, output_tokens, total_tokens, width, height, blurhash)"
     " VALUES (:guid, :prompt, :filename, :content_type, :size_bytes, :sha256,"
-    " :author, :is_private, :storage_key, :created_at, :updated_at)"
+    " :author, :is_private, :storage_key, :created_at, :updated_at, :model, :size, :quality,"
+    " :revised_prompt, :input_tokens, :output_tokens, :total_tokens, :width, :height, :blurhash)"
 )
 INSERT_TAG = (
     "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
@@ -42,7 +54,33 @@ SELECT_STORAGE_REFS = (
 SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
 DELETE_IMAGE = "DELETE FROM images WHERE id = :id"
 COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
-SELECT_STORAGE_KEYS = "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+SELECT_STORAGE_KEYS = (
+    "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+    " UNION ALL SELECT storage_key FROM image_renditions WHERE storage_key IN ({keys})"
+)
+RENDITION_COLUMNS = "kind, storage_key, content_type, size_bytes, sha256, width, height, created_at"
+SELECT_RENDITION = (
+    "SELECT " + RENDITION_COLUMNS + " FROM image_renditions"  # noqa: S608 - constants
+    " WHERE image_id = :image_id AND kind = :kind"
+)
+SAVE_RENDITION = (
+    "INSERT INTO image_renditions (image_id, kind, storage_key, content_type, size_bytes,"
+    " sha256, width, height, created_at)"
+    " VALUES (:image_id, :kind, :storage_key, :content_type, :size_bytes, :sha256,"
+    " :width, :height, :created_at)"
+    " ON CONFLICT (image_id, kind) DO UPDATE SET storage_key = excluded.storage_key,"
+    " content_type = excluded.content_type, size_bytes = excluded.size_bytes,"
+    " sha256 = excluded.sha256, width = excluded.width, height = excluded.height,"
+    " created_at = excluded.created_at"
+)
+UPDATE_FACTS = (
+    "UPDATE images SET width = :width, height = :height, blurhash = :blurhash WHERE id = :id"
+)
+SELECT_RENDITION_WORK = (
+    "SELECT i.id, i.guid, i.storage_key, i.width IS NOT NULL AS has_facts,"
+    " (SELECT group_concat(r.kind) FROM image_renditions AS r WHERE r.image_id = i.id) AS kinds"
+    " FROM images AS i WHERE i.id > :after_id ORDER BY i.id LIMIT :limit"
+)
 
 WHERE_PUBLIC = "i.is_private = 0"
 WHERE_PRIVATE = "i.is_private = 1 AND i.author = :owner"
@@ -86,6 +124,7 @@ def image_params(image: NewImage) -> dict[str, Any]:
         "storage_key": image.storage_key,
         "created_at": created,
         "updated_at": created,
+        **metadata_params(image),
     }
 
 
@@ -105,6 +144,7 @@ def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
         storage_key=row["storage_key"],
         created_at=datetime.strptime(row["created_at"], TIME_FORMAT).replace(tzinfo=UTC),
         updated_at=datetime.strptime(row["updated_at"], TIME_FORMAT).replace(tzinfo=UTC),
+        **metadata_from_row(row),
     )
 
 
@@ -223,6 +263,47 @@ class SQLiteImageRepository(ImageRepository):
         rows = self._connection.execute(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
         return [
             StorageRef(int(row["id"]), str(row["guid"]), str(row["storage_key"])) for row in rows
+        ]
+
+    @translated
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The row of rendition ``kind`` of image ``image_id``, or ``None``."""
+        row = self._connection.execute(
+            SELECT_RENDITION, {"image_id": image_id, "kind": kind}
+        ).fetchone()
+        if row is None:
+            return None
+        values = dict(row)
+        values["created_at"] = datetime.strptime(row["created_at"], TIME_FORMAT).replace(tzinfo=UTC)
+        return StoredRendition.model_validate(values)
+
+    @translated
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
+        params = {**rendition.model_dump(), "image_id": image_id}
+        params["created_at"] = time_text(rendition.created_at)
+        self._connection.execute(SAVE_RENDITION, params)
+
+    @translated
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Record width, height and BlurHash of an older image."""
+        self._connection.execute(UPDATE_FACTS, {**vars(facts), "id": image_id})
+
+    @translated
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Up to ``limit`` rows with ``id > after_id``, with their facts and renditions."""
+        rows = self._connection.execute(
+            SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit}
+        )
+        return [
+            RenditionWork(
+                id=int(row["id"]),
+                guid=str(row["guid"]),
+                storage_key=str(row["storage_key"]),
+                has_facts=bool(row["has_facts"]),
+                kinds=frozenset(str(row["kinds"]).split(",") if row["kinds"] else ()),
+            )
+            for row in rows
         ]
 
     def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:

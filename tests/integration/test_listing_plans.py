@@ -166,7 +166,9 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
         for image, tags in _rows():
             times = (time_text(image[10]), time_text(image[11]))
             db.connection.execute(
-                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
+                " author, is_private, storage_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*image[:10], *times),
             )
             db.connection.executemany(

@@ -82,7 +82,7 @@ def test_a_repeat_returns_the_same_image_without_generating_again() -> None:
     second = world.public().create_image(body(), idempotency_key=k)
     assert second == first
     assert world.generator.calls == 1
-    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 1
+    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 3  # original, renditions
     assert world.keys() == [COMPLETED]
 
 
@@ -147,7 +147,7 @@ def test_two_concurrent_requests_with_one_key_generate_once() -> None:
         results: list[ImageDetail] = [future.result(timeout=10) for future in futures]
     assert {result.guid for result in results} == {results[0].guid}
     assert generator.calls == 1
-    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 1
+    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 3  # original, renditions
 
 
 def test_a_twin_that_waits_too_long_gets_in_progress_and_no_image() -> None:

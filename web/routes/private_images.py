@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from core.models import ImageDetail, ImageDetailCreate
+from service.imaging import RenditionKind
 from web.content_response import content_response
 from web.dependencies import PrivateImages, required_caller
 from web.errors import responses
@@ -79,6 +80,30 @@ def get_private_image_content(
 ) -> Response:
     """The bytes of one of the caller's private images (never redirected)."""
     return content_response(images, str(guid), request, download=download)
+
+
+RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **CONTENT_RESPONSES,
+    200: {"content": {"image/webp": {}}, "description": "The rendition's WebP bytes, streamed"},
+}
+
+
+@router.get("/{guid}/{rendition}", response_class=Response, responses=RENDITION_RESPONSES)
+@router.head(
+    "/{guid}/{rendition}",
+    operation_id="head_private_image_rendition",
+    response_class=Response,
+    responses=RENDITION_RESPONSES,
+)
+def get_private_image_rendition(
+    guid: UUID,
+    rendition: RenditionKind,
+    images: PrivateImages,
+    request: Request,
+    download: bool = False,
+) -> Response:
+    """A WebP rendition: ``thumbnail`` (256 px) or ``preview`` (1024 px), as ``/content``."""
+    return content_response(images, str(guid), request, download=download, rendition=rendition)
 
 
 @router.delete("/{guid}", status_code=204, responses=responses(404, 422, 503))
