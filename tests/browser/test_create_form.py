@@ -31,7 +31,6 @@ def fill_form(page: Page, prompt: str, *, tags: str = "") -> None:
     page.get_by_role("textbox", name="Tags").fill(tags)
 
 
-@pytest.mark.xfail(reason="until issue 14 stores size/quality and serves thumbnails", strict=False)
 def test_the_form_creates_an_image_and_shows_it_first_in_the_grid(
     gallery: Gallery, page: Page
 ) -> None:
@@ -125,7 +124,6 @@ def test_invalid_input_shows_the_validation_details(gallery: Gallery, page: Page
     )
 
 
-@pytest.mark.xfail(reason="until issue 14 stores size/quality and serves thumbnails", strict=False)
 def test_the_private_form_creates_a_private_image(gallery: Gallery, new_page: NewPage) -> None:
     page = new_page(http_credentials={"username": "alice", "password": USERS["alice"]})
     prompt = "alice's own lantern, not for anyone else"

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import PUBLIC_COUNT, Gallery, NewPage
+from web.gallery_views import FALLBACK_COLOUR
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +49,13 @@ def test_the_home_page_shows_the_newest_thumbnails_with_their_prompts_as_alt(
         expect(thumbnail).to_have_attribute("src", f"/image/{image['guid']}/thumbnail")
         expect(thumbnail).to_have_attribute("alt", image["prompt"])
         expect(thumbnail).to_have_attribute("loading", "lazy")
+    for n in range(4):  # the first row really loads, as thumbnails (longest side 256)
+        images.nth(n).evaluate("img => img.decode()")
+        assert (
+            0
+            < images.nth(n).evaluate("img => Math.max(img.naturalWidth, img.naturalHeight)")
+            <= 256
+        )
     sources = images.evaluate_all("imgs => imgs.map(img => img.getAttribute('src'))")
     assert all(source.endswith("/thumbnail") for source in sources)
     assert not [url for url in requested if "/content" in url]
@@ -160,3 +168,26 @@ def test_without_javascript_the_prompt_form_is_disabled_and_says_why(
 
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
     expect(page.get_by_text("Creating images here needs JavaScript")).to_be_visible()
+
+
+def test_thumbnails_show_a_blurhash_placeholder_until_they_load(
+    gallery: Gallery, page: Page
+) -> None:
+    held: list[Route] = []
+    page.route("**/thumbnail", lambda route: held.append(route))  # noqa: PLW0108
+    page.goto(gallery.url + "/")
+    card = page.locator("#grid .card").first
+    canvas = card.locator("canvas.blur")
+
+    expect(canvas).to_have_attribute("data-painted", "1")
+    opaque = canvas.evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data[3] === 255"
+    )
+    assert opaque
+    colour = card.locator(".thumb").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour != "rgb({}, {}, {})".format(*bytes.fromhex(FALLBACK_COLOUR[1:]))
+    assert not card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+
+    for route in held:
+        route.continue_()
+    card.locator("img").evaluate("img => img.decode()")
