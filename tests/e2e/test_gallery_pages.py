@@ -85,7 +85,8 @@ def test_the_home_page_is_html_with_thumbnails_and_safe_headers(
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
     thumbnails = [src for src in img_sources(response.text) if src.startswith("/image/")]
-    assert thumbnails[0] == f"/image/{data.alices_public.guid}/thumbnail"
+    newest = client.get("/image", params={"limit": 1}).json()[0]["guid"]
+    assert thumbnails[0] == f"/image/{newest}/thumbnail"
     assert all(src.endswith("/thumbnail") for src in thumbnails)
     assert f'alt="{data.public[0].prompt}"' in response.text
 
@@ -207,3 +208,16 @@ def test_the_author_signs_in_from_a_public_image_page_to_delete_it(
 def test_the_gallery_pages_are_not_in_the_api_document(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path == "/" or "view" in path]
+
+
+def test_prompts_and_tags_are_escaped_in_the_pages(seeded: tuple[TestClient, Seeded]) -> None:
+    client, _ = seeded
+    services = client.app.state.services  # type: ignore[attr-defined]
+    sneaky = '<script>alert("x")</script> & <b onclick="y">bold</b>'
+    image = seed(services, [(sneaky, ["safe"])])[0]
+
+    for path in ("/", f"/view/{image.guid}"):
+        text = client.get(path).text
+        assert "<script>alert" not in text
+        assert "<b onclick" not in text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b" in text
