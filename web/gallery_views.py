@@ -119,6 +119,11 @@ class ImageView:
         """CSS ``aspect-ratio`` of the image (square until the size is known)."""
         return f"{self.width} / {self.height}" if self.width and self.height else "1 / 1"
 
+    @property
+    def ratio(self) -> float:
+        """Width over height as a number, for CSS arithmetic (1 until the size is known)."""
+        return round(self.width / self.height, 4) if self.width and self.height else 1.0
+
 
 def image_view(detail: ImageDetail, scope: GalleryScope) -> ImageView:
     """Build the view of ``detail`` in ``scope``."""

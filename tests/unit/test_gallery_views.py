@@ -112,6 +112,7 @@ def test_an_image_view_names_its_urls_and_metadata_in_its_scope() -> None:
     assert view.tag_links == [("fox", "/private/?tag=fox")]
     assert (view.size, view.quality, view.dimensions) == ("1536×1024", "Low", "1536×1024")  # noqa: RUF001
     assert view.aspect_ratio == "1536 / 1024"
+    assert view.ratio == 1.5
     assert view.placeholder == "#336699"
     assert view.created_iso == "2026-12-03T06:16:00Z"
     assert view.bytes_label == "2.0 kB"
