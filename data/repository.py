@@ -31,6 +31,9 @@ class PageQuery:
     after: tuple[datetime, int] | None = None  # (created_at, id) of the last row seen
     tags: Sequence[str] = ()
     author: str | None = None
+    # Search: every word must start a word of the prompt (lower-case letters and digits,
+    # at least 3 of them, no stop words: service/search.py). Backed by the full-text index.
+    words: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

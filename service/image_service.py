@@ -56,7 +56,8 @@ from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
 from service.imaging import RenditionKind, UnreadableImageError, inspect_image
 from service.pagination import decode_cursor, encode_cursor
-from service.renditions import Renditions, image_keys
+from service.renditions import Renditions, content_detail, image_keys
+from service.search import search_words
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
 from storage.blob_store import BlobStore, BlobStream
@@ -218,9 +219,15 @@ class ImageService(ImageServiceInterface):
         cursor: str | None = None,
         tags: Sequence[str] = (),
         author: str | None = None,
+        q: str | None = None,
     ) -> ImagePage:
-        """Return one keyset page, newest first; ``next_cursor`` when more rows exist."""
+        """Return one keyset page, newest first; ``next_cursor`` when more rows exist.
+
+        With ``q``, only images whose prompt has a word starting with each word of ``q``
+        (``service/search.py``; ``ValidationFailedError`` when ``q`` has none).
+        """
         filters = revalidate(ImageListQuery, {"limit": limit, "tags": list(tags), "author": author})
+        words = search_words(q) if q is not None else []
         after = decode_cursor(cursor) if cursor is not None else None
         query = PageQuery(
             visibility=self._visibility,
@@ -228,6 +235,7 @@ class ImageService(ImageServiceInterface):
             after=after,
             tags=filters.tags,
             author=filters.author,
+            words=words,
         )
         with transaction(self._backends.database) as db:
             rows = db.images.list_page(query)
@@ -341,24 +349,6 @@ class ImageService(ImageServiceInterface):
     def getShekhar(self) -> object:
         """The request's name for :meth:`status` (kept so its interface holds)."""
         return self.status()
-
-
-def content_detail(stored: StoredImage, record: StoredRendition | None) -> ImageDetail:
-    """The image's details, or those of its rendition ``record`` (type, size, hash, name)."""
-    detail = stored.to_detail()
-    if record is None:
-        return detail
-    stem = detail.filename.rsplit(".", 1)[0]
-    return detail.model_copy(
-        update={
-            "content_type": record.content_type,
-            "size_bytes": record.size_bytes,
-            "sha256": record.sha256,
-            "filename": f"{stem}.{record.kind}.webp",
-            "width": record.width,
-            "height": record.height,
-        }
-    )
 
 
 def _probe(backend: str, ping: Callable[[], None]) -> ComponentStatus:

@@ -63,8 +63,12 @@ class ImageServiceInterface(ABC):
         cursor: str | None = None,
         tags: Sequence[str] = (),
         author: str | None = None,
+        q: str | None = None,
     ) -> ImagePage:
-        """Return one page, newest first, and the cursor of the next page if there is one."""
+        """Return one page, newest first, and the cursor of the next page if there is one.
+
+        ``q`` searches the prompts: for each of its words, a prompt word starting with it.
+        """
 
     @abstractmethod
     def delete_image(self, guid: str) -> None:

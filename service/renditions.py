@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, PixyProxyException, RecordNotFoundError
-from core.models import StoredImage, StoredRendition
+from core.models import ImageDetail, StoredImage, StoredRendition
 from data.context import Database
 from data.repository import ImageFactsUpdate
 from service import imaging
@@ -45,6 +45,24 @@ def rendition_key(guid: str, kind: str) -> str:
 def image_keys(guid: str, storage_key: str) -> list[str]:
     """Every blob key an image may have: the original and each rendition."""
     return [storage_key, *(rendition_key(guid, kind) for kind in RENDITION_KINDS)]
+
+
+def content_detail(stored: StoredImage, record: StoredRendition | None) -> ImageDetail:
+    """The image's details, or those of its rendition ``record`` (type, size, hash, name)."""
+    detail = stored.to_detail()
+    if record is None:
+        return detail
+    stem = detail.filename.rsplit(".", 1)[0]
+    return detail.model_copy(
+        update={
+            "content_type": record.content_type,
+            "size_bytes": record.size_bytes,
+            "sha256": record.sha256,
+            "filename": f"{stem}.{record.kind}.webp",
+            "width": record.width,
+            "height": record.height,
+        }
+    )
 
 
 class Renditions:

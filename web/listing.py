@@ -13,18 +13,28 @@ from service.image_service import ImageService
 
 
 class ListParams(BaseModel):
-    """``?limit=&cursor=&tag=&author=`` of a listing."""
+    """``?limit=&cursor=&tag=&author=&q=`` of a listing."""
 
     limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(default=None, max_length=128)
     tag: list[str] = Field(default_factory=list, max_length=20)
     author: str | None = Field(default=None, max_length=64)
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Search: for each of its words, a prompt word starting with it.",
+    )
 
 
 def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
     """Run the listing and answer a JSON array with a ``Link`` to the next page."""
     page = images.list_images(
-        limit=params.limit, cursor=params.cursor, tags=params.tag, author=params.author
+        limit=params.limit,
+        cursor=params.cursor,
+        tags=params.tag,
+        author=params.author,
+        q=params.q,
     )
     headers: dict[str, str] = {}
     if page.next_cursor is not None:
@@ -33,6 +43,8 @@ def list_response(images: ImageService, params: ListParams, request: Request) ->
             query["tag"] = params.tag
         if params.author:
             query["author"] = params.author
+        if params.q:
+            query["q"] = params.q
         headers["Link"] = f'<{request.url.path}?{urlencode(query, doseq=True)}>; rel="next"'
     body = [item.model_dump(mode="json") for item in page.items]
     return JSONResponse(body, headers=headers)

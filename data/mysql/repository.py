@@ -103,6 +103,9 @@ WHERE_OLDER = (
     " OR (i.created_at = %(after_created_at)s AND i.id < %(after_id)s))"
 )
 NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT %(limit)s"
+# Search: the FULLTEXT index ft_images_prompt yields the matches, which are then
+# filtered and sorted (cost grows with the matches, not with the table).
+WHERE_MATCH = "MATCH (i.prompt) AGAINST (%(match)s IN BOOLEAN MODE)"
 WHERE_FIRST_TAG = "t0.tag = %(tag0)s AND t0.is_private = 0"
 WHERE_OLDER_BY_TAG = (
     "(t0.created_at < %(after_created_at)s"
@@ -179,6 +182,8 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"limit": query.limit}
     tags = list(dict.fromkeys(tag.lower() for tag in query.tags))
     by_tag = bool(tags) and not query.visibility.private and query.author is None
+    if query.words:
+        return search_sql(query, tags, params)
     if by_tag:
         source, older, order = FROM_TAG_INDEX, WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
         where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
@@ -199,6 +204,32 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
         params["after_created_at"] = naive_utc(query.after[0])
         params["after_id"] = query.after[1]
     sql = "SELECT " + IMAGE_COLUMNS + source + " WHERE " + " AND ".join(where) + order
+    return sql, params
+
+
+def boolean_query(words: Sequence[str]) -> str:
+    """``+fox* +red*``: every word required, each as a prefix (InnoDB boolean mode)."""
+    return " ".join(f"+{word}*" for word in words)
+
+
+def search_sql(
+    query: PageQuery, tags: Sequence[str], params: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A search page: the full-text matches, filtered, newest first (see ``list_page_sql``)."""
+    params["match"] = boolean_query(query.words)
+    where = [WHERE_MATCH, _visibility(query.visibility, params)]
+    source = FROM_IMAGES
+    if query.author is not None:
+        where.append(WHERE_AUTHOR)
+        params["author"] = query.author
+    for index, tag in enumerate(tags):
+        source += JOIN_TAG.format(n=index)
+        params[f"tag{index}"] = tag
+    if query.after is not None:
+        where.append(WHERE_OLDER)
+        params["after_created_at"] = naive_utc(query.after[0])
+        params["after_id"] = query.after[1]
+    sql = "SELECT " + IMAGE_COLUMNS + source + " WHERE " + " AND ".join(where) + NEWEST_FIRST
     return sql, params
 
 

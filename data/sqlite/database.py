@@ -27,6 +27,7 @@ from data.sqlite.user_repository import SQLiteUserRepository
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
+WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
 
 
 class SQLiteContext(UnitOfWork):
@@ -101,9 +102,24 @@ class SQLiteDatabase(Database):
         return f"sqlite://{self._path}"
 
     def context(self) -> SQLiteContext:
-        """Open a unit of work on a new connection (``DBConnectionError`` if impossible)."""
+        """Open a unit of work on a new connection (``DBConnectionError`` if impossible).
+
+        The connection touches the FTS5 table once, outside any transaction. Its first
+        use on a connection reads the index's configuration; inside a write transaction
+        that read would come before the write lock, and SQLite then refuses the lock at
+        once when another connection writes (``SQLITE_BUSY`` without waiting: waiting
+        could deadlock). Seen as "database is locked" on creates while renditions were
+        saved in the background.
+        """
         self.ensure_schema()
-        return SQLiteContext(self._connect())
+        connection = self._connect()
+        with sqlite_errors():
+            try:
+                connection.execute(WARM_FTS).fetchall()
+            except BaseException:
+                connection.close()
+                raise
+        return SQLiteContext(connection)
 
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""

@@ -91,6 +91,12 @@ WHERE_OLDER = (
 )
 WHERE_TAG = "EXISTS (SELECT 1 FROM image_tags AS t WHERE t.image_id = i.id AND t.tag = :{})"
 NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT :limit"
+# Search: the FTS5 table images_fts yields the matches (CROSS JOIN keeps it the outer
+# loop), each joined to its row by id, then filtered and sorted.
+SELECT_IMAGES_BY_SEARCH = (
+    "SELECT " + IMAGE_COLUMNS + " FROM images_fts AS f"  # noqa: S608 - constants
+    " CROSS JOIN images AS i WHERE images_fts MATCH :match AND i.id = f.rowid AND "
+)
 WHERE_FIRST_TAG = "t0.tag = :tag0 AND t0.is_private = 0"
 WHERE_OLDER_BY_TAG = (
     "(t0.created_at < :after_created_at"
@@ -160,8 +166,14 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of one listing page (as ``MySQLImageRepository`` builds it)."""
     params: dict[str, Any] = {"limit": query.limit}
     tags = list(dict.fromkeys(tag.lower() for tag in query.tags))
-    by_tag = bool(tags) and not query.visibility.private and query.author is None
-    if by_tag:
+    by_tag = (
+        bool(tags) and not query.visibility.private and query.author is None and not query.words
+    )
+    if query.words:
+        select, older, order = SELECT_IMAGES_BY_SEARCH, WHERE_OLDER, NEWEST_FIRST
+        where = [_visibility(query.visibility, params)]
+        params["match"] = fts_query(query.words)
+    elif by_tag:
         select, older, order = SELECT_IMAGES_BY_TAG, WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
         where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
         params["tag0"] = tags[0]
@@ -179,6 +191,11 @@ def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
         params["after_created_at"] = time_text(query.after[0])
         params["after_id"] = query.after[1]
     return select + " AND ".join(where) + order, params
+
+
+def fts_query(words: Sequence[str]) -> str:
+    """``"fox"* "red"*``: every word required, each as a prefix (FTS5 query syntax)."""
+    return " ".join(f'"{word}"*' for word in words)
 
 
 def _placeholders(prefix: str, values: Iterable[Any], params: dict[str, Any]) -> str:

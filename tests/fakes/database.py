@@ -20,6 +20,7 @@ every service call: nothing leaks).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,12 @@ def _visible(row: StoredImage, visibility: Visibility) -> bool:
     if not visibility.private:
         return not row.private
     return row.private and row.author is not None and row.author == visibility.owner
+
+
+def _prompt_has(prompt: str, words: Sequence[str]) -> bool:
+    """Whether every word starts some word of ``prompt`` (as the full-text indexes match)."""
+    prompt_words = re.findall(r"[^\W_]+", prompt.casefold())
+    return all(any(found.startswith(word) for found in prompt_words) for word in words)
 
 
 class InMemoryDatabase(Database):
@@ -308,6 +315,7 @@ class InMemoryImageRepository(ImageRepository):
             if _visible(row, query.visibility)
             and (query.author is None or row.author == query.author)
             and wanted.issubset(row.tags)
+            and _prompt_has(row.prompt, query.words)
             and (after is None or (row.created_at, row.id) < after)
         ]
         rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
