@@ -11,7 +11,7 @@ adds infinite scroll, blurhash placeholders, creation, copy-link and delete.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -109,10 +109,7 @@ def gallery_page(
     """List one page of ``scope`` with the filters of ``params`` and render the grid."""
     q = (params.q or "").strip() or None
     tag = (params.tag or "").strip() or None
-    filters: dict[str, Any] = {"q": q} if q else {}
-    page = images.list_images(
-        limit=PAGE_SIZE, cursor=params.cursor, tags=[tag] if tag else [], **filters
-    )
+    page = images.list_images(limit=PAGE_SIZE, cursor=params.cursor, tags=[tag] if tag else [], q=q)
     next_api = next_page = None
     if page.next_cursor is not None:
         next_api = scope.api_list_url(limit=PAGE_SIZE, cursor=page.next_cursor, tag=tag, q=q)
