@@ -112,11 +112,24 @@ def error_page(
     if status == 404:
         message = "There is no image here. It may have been deleted, or the link is wrong."
     private = request.url.path.startswith("/private/")
+    search = any(list(item.get("loc", ()))[-1:] == ["q"] for item in details or [])
+    if search:
+        title = "Nothing to search for"
+        message = (
+            "Search for words of at least three letters; common words such as "
+            "“the” or “of” are left out."
+        )
     context = {
         "title": title,
         "status": status,
         "message": message,
-        "details": [str(item.get("msg", "")) for item in details or []],
+        "search": search,
+        "search_home": "/private/" if private else "/",
+        "details": [
+            str(item.get("msg", ""))
+            for item in details or []
+            if not search and item.get("msg") != message
+        ],
         "retry_after": (headers or {}).get("Retry-After"),
         "home": "/private/" if private and status != 401 else "/",
         "private": private,

@@ -60,4 +60,7 @@ def test_a_search_with_no_words_left_explains_itself(gallery: Gallery, page: Pag
 
     assert response is not None
     assert response.status == 422
-    expect(page.get_by_role("heading", name="That request did not work")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nothing to search for")).to_be_visible()
+    page.get_by_role("searchbox", name="Search prompts").fill("nebula")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="Results for “nebula”")).to_be_visible()
