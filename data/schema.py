@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import mysql.connector
@@ -37,7 +38,10 @@ from data.sqlite.database import SQLiteDatabase
 
 logger = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The scripts are package data of the ``sql`` package, so they are found the same way in
+# a checkout, an editable install and a wheel (even a zipped one): never as a path
+# next to this file. A ``Traversable``: use ``/``, ``read_text``, ``iterdir``, ``name``.
+SQL_DIR: Traversable = files("sql")
 DATABASE_SCRIPT = "001_database.sql"
 APP_USER_SCRIPT = "002_app_user.sql"
 TABLES_SCRIPT = "003_tables.sql"
@@ -48,7 +52,7 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _COMMENT = re.compile(r"(^|\s)--(\s.*)?$")  # "-- text" comments (the scripts quote no "--")
 
 
-def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> list[str]:
+def script_statements(name: str, *, db_name: str, sql_dir: Traversable = SQL_DIR) -> list[str]:
     """The statements of ``sql/<name>`` with the database renamed to ``db_name``."""
     if not _SAFE_NAME.match(db_name):
         raise ConfigurationError("Invalid setting: DB_NAME")
@@ -58,7 +62,7 @@ def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> li
     return [stmt.strip() for stmt in body.split(";") if stmt.strip()]
 
 
-def app_user_statements(db_name: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
+def app_user_statements(db_name: str, *, sql_dir: Traversable = SQL_DIR) -> list[str]:
     """``002_app_user.sql`` with user, host and password turned into named parameters."""
     return [
         stmt.replace(SCRIPT_APP_USER, "%(app_user)s@%(app_host)s").replace(

@@ -148,7 +148,12 @@ class Renditions:
         records: dict[RenditionKind, StoredRendition] = {}
         for kind, image in rendered.items():
             key = rendition_key(guid, kind)
-            self._blobs.put(key, image.data, content_type=image.content_type)
+            try:
+                self._blobs.put(key, image.data, content_type=image.content_type)
+            except BaseException:
+                for record in records.values():
+                    self.discard(record.storage_key)
+                raise
             records[kind] = StoredRendition(
                 kind=kind.value,
                 storage_key=key,

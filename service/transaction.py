@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from core.exceptions import PixyProxyException, PromptException, RecordNotFoundError
 from data.context import Database, UnitOfWork
+from service.metrics import connection_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 @contextmanager
 def transaction(database: Database) -> Iterator[UnitOfWork]:
     """Open a unit of work, begin, yield it, and commit unless the block raised."""
-    with database.context() as db:
+    with database.context() as db, connection_in_use():
         try:
             db.begin_transaction()
             yield db

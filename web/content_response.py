@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from core.models import ImageContent, ImageDetail
 from service.image_service import ImageService
@@ -19,6 +19,7 @@ from web.http_content import (
     if_range_allows,
     parse_range_header,
 )
+from web.metrics import BLOB_BYTES_STREAMED
 
 
 class BlobStreamingResponse(StreamingResponse):
@@ -40,11 +41,20 @@ class BlobStreamingResponse(StreamingResponse):
         self._content = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Send the response; close the blob body however that ends."""
+        """Send the response; close the blob body however that ends; count the bytes."""
+        sent = 0
+
+        async def send_counting(message: Message) -> None:
+            nonlocal sent
+            await send(message)
+            if message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send_counting)
         finally:
             self._content.close()
+            BLOB_BYTES_STREAMED.inc(sent)
 
 
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:

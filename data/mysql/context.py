@@ -23,11 +23,10 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, cast
 
-from mysql.connector import errors
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.context import UnitOfWork
-from data.mysql.errors import mysql_errors
+from data.mysql.errors import DRIVER_ERRORS, mysql_errors
 from data.mysql.idempotency_repository import MySQLIdempotencyRepository
 from data.mysql.rate_counter_repository import MySQLRateCounterRepository
 from data.mysql.repository import MySQLImageRepository
@@ -130,14 +129,15 @@ class DatabaseContext(UnitOfWork):
             return
         try:
             self._connection.rollback()
-        except (errors.Error, OSError) as exc:
-            logger.warning("rollback failed: %s (errno=%s)", type(exc).__name__, exc.errno)
+        except DRIVER_ERRORS as exc:
+            errno = getattr(exc, "errno", None)
+            logger.warning("rollback failed: %s (errno=%s)", type(exc).__name__, errno)
 
     def close(self) -> None:
         """Return the connection to the pool; safe to call more than once."""
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(errors.Error, OSError):
+        with contextlib.suppress(*DRIVER_ERRORS):
             self._cursor.close()
         self._database.release(self._connection)

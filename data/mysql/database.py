@@ -19,14 +19,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from mysql.connector import errors
 from mysql.connector.pooling import MySQLConnectionPool, PooledMySQLConnection
 
 from core.exceptions import DBConnectionError
 from core.settings import Settings
 from data.context import Database
 from data.mysql.context import DatabaseContext
-from data.mysql.errors import mysql_errors
+from data.mysql.errors import DRIVER_ERRORS, mysql_errors
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ class MySQLDatabase(Database):
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            with contextlib.suppress(errors.Error, OSError):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 pool._remove_connections()  # the connector's own "close all idle" helper
 
     @property
@@ -140,10 +139,10 @@ class MySQLDatabase(Database):
     def release(self, connection: PooledMySQLConnection) -> None:
         """Give ``connection`` back to the pool (rolling back anything left open)."""
         try:
-            with contextlib.suppress(errors.Error, OSError):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 if connection.in_transaction:
                     connection.rollback()
-            with contextlib.suppress(errors.Error, OSError):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 connection.close()  # a pooled connection's close() returns it to the pool
         finally:
             with self._lock:
@@ -173,7 +172,7 @@ class MySQLDatabase(Database):
             for _ in range(self._size):
                 pool.add_connection()
         except BaseException:
-            with contextlib.suppress(errors.Error, OSError):
+            with contextlib.suppress(*DRIVER_ERRORS):
                 pool._remove_connections()
             raise
         logger.info("mysql pool ready: %s", self.describe())

@@ -13,6 +13,9 @@ Mapping (decided here, documented once):
   extension raises some as a plain ``DatabaseError``), and the errors that
   mean "this database is not usable as configured" (access denied, unknown database,
   missing table: run ``pixyproxy init-db``): ``DBConnectionError`` (503).
+- The C extension's own ``_mysql_connector.MySQLError`` (raised raw by ``commit()`` and
+  ``rollback()`` of a C connection, e.g. "Lost connection" with errno 2013) is a driver
+  error like the others: :data:`DRIVER_ERRORS` is what every ``except`` here catches.
 - Anything else (a programming error): ``PixyProxyException`` with the generic message,
   which the web layer answers with a 500.
 """
@@ -44,6 +47,18 @@ SQLSTATE_USER_SIGNAL = "45000"
 _NOT_USABLE_ERRNOS = frozenset({1044, 1045, 1049, 1142, 1146})
 # CR_* client errors (2002 socket, 2003 TCP, 2006 gone away, 2013/2055 lost, ...)
 _CLIENT_ERRNOS = range(2000, 3000)
+
+
+def _c_extension_errors() -> tuple[type[Exception], ...]:
+    """The C extension's base error, when the extension loads (else nothing)."""
+    try:
+        from _mysql_connector import MySQLError  # noqa: PLC0415 - optional extension
+    except ImportError:
+        return ()
+    return (MySQLError,)
+
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError, *_c_extension_errors())
 
 _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     errors.OperationalError,
@@ -79,7 +94,7 @@ def mysql_errors() -> Iterator[None]:
         yield
     except PixyProxyException:
         raise
-    except (errors.Error, OSError) as exc:
+    except DRIVER_ERRORS as exc:
         raise translate(exc) from exc
 
 

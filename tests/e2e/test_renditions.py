@@ -159,7 +159,7 @@ def test_an_unknown_guid_or_rendition_is_refused(http: TestClient) -> None:
     assert_error(http.get(f"/image/{uuid.uuid4()}/thumbnail"), 404, "record_not_found")
     assert http.head(f"/image/{uuid.uuid4()}/preview").status_code == 404
     guid = _create(http, size="1024x1024", quality="low")["guid"]
-    assert_error(http.get(f"/image/{guid}/poster"), 422, "validation_error")
+    assert_error(http.get(f"/image/{guid}/poster"), 404, "not_found")
 
 
 def test_private_renditions_follow_private_visibility(http: TestClient, sized: Services) -> None:

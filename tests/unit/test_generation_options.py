@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from pydantic import ValidationError
 
 from core.exceptions import ValidationFailedError
 from core.models import ImageDetailCreate
 from service.generation.generator import GenerationOptions
+from service.idempotency import request_hash
 from service.image_service import Backends
 from service.public_images import PublicImageService
 from tests.fakes.blobs import InMemoryBlobStore
@@ -62,3 +65,11 @@ def test_bytes_pillow_cannot_decode_are_no_usable_image() -> None:
     generator.next_bytes = b"\x89PNG\r\n\x1a\n but nothing after the signature"
     with pytest.raises(Exception, match="no usable image"):
         service(generator).create_image(ImageDetailCreate(prompt="a broken picture"))
+
+
+def test_an_idempotency_key_fingerprint_is_unchanged_for_bodies_without_options() -> None:
+    body = ImageDetailCreate(prompt="a fox", tags=["Fox"])
+    before_options = hashlib.sha256(b'{"prompt":"a fox","tags":["fox"]}').hexdigest()
+    assert request_hash(body) == before_options  # keys stored by the first release match
+    with_size = ImageDetailCreate(prompt="a fox", tags=["fox"], size="1536x1024")
+    assert request_hash(with_size) != request_hash(body)

@@ -88,22 +88,36 @@ RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/{guid}/{rendition}", response_class=Response, responses=RENDITION_RESPONSES)
+@router.get("/{guid}/thumbnail", response_class=Response, responses=RENDITION_RESPONSES)
 @router.head(
-    "/{guid}/{rendition}",
-    operation_id="head_private_image_rendition",
+    "/{guid}/thumbnail",
+    operation_id="head_private_image_thumbnail",
     response_class=Response,
     responses=RENDITION_RESPONSES,
 )
-def get_private_image_rendition(
-    guid: UUID,
-    rendition: RenditionKind,
-    images: PrivateImages,
-    request: Request,
-    download: bool = False,
+def get_private_image_thumbnail(
+    guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:
-    """A WebP rendition: ``thumbnail`` (256 px) or ``preview`` (1024 px), as ``/content``."""
-    return content_response(images, str(guid), request, download=download, rendition=rendition)
+    """The thumbnail: WebP, longest side 256 px, delivered exactly as ``/content``."""
+    return content_response(
+        images, str(guid), request, download=download, rendition=RenditionKind.THUMBNAIL
+    )
+
+
+@router.get("/{guid}/preview", response_class=Response, responses=RENDITION_RESPONSES)
+@router.head(
+    "/{guid}/preview",
+    operation_id="head_private_image_preview",
+    response_class=Response,
+    responses=RENDITION_RESPONSES,
+)
+def get_private_image_preview(
+    guid: UUID, images: PrivateImages, request: Request, download: bool = False
+) -> Response:
+    """The preview: WebP, longest side 1024 px, delivered exactly as ``/content``."""
+    return content_response(
+        images, str(guid), request, download=download, rendition=RenditionKind.PREVIEW
+    )
 
 
 @router.delete("/{guid}", status_code=204, responses=responses(404, 422, 503))
