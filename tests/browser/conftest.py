@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from core.models import ImageDetail
@@ -39,6 +39,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 PUBLIC_COUNT = 30
 USERS = {"alice": "alice-wonderland-pw", "bob": "bob-builder-pw"}
+TIMEOUT_MS = 15_000  # generous: CI shares two cores between the server, Chromium and pytest
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -172,7 +175,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[NewPa
     def make(**options: Any) -> Page:
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: script_errors.append(str(error)))

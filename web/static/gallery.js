@@ -288,10 +288,11 @@
       var left = parseInt(seconds, 10);
       if (!(left > 0)) { return; }
       button.disabled = true;
+      button.textContent = "Wait " + left + " s";
       var countdown = setInterval(function () {
-        button.textContent = "Wait " + left + " s";
         left -= 1;
-        if (left < 0) { clearInterval(countdown); button.disabled = false; button.textContent = label; }
+        button.textContent = "Wait " + left + " s";
+        if (left <= 0) { clearInterval(countdown); button.disabled = false; button.textContent = label; }
       }, 1000);
     }
 
