@@ -94,6 +94,8 @@ def test_the_more_link_pages_through_the_gallery_without_javascript(
     page.get_by_role("link", name="More images").click()
 
     assert shown + grid_guids(page) == expected
+    page.get_by_role("link", name="Back to the newest").click()
+    assert grid_guids(page) == shown
 
 
 def test_a_tag_link_filters_the_gallery_and_the_chip_clears_it_without_javascript(

@@ -121,6 +121,7 @@ def gallery_page(
         "q": q,
         "tag": tag,
         "first_page": params.cursor is None,
+        "first_page_url": scope.gallery_url(q=q, tag=tag),
         "grid_heading": grid_heading(q, tag),
         "clear_tag_url": scope.gallery_url(q=q),
         "clear_search_url": scope.gallery_url(tag=tag),
