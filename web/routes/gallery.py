@@ -57,10 +57,14 @@ GalleryParams = Annotated[GalleryQuery, Query()]
 
 @router.get("/", response_class=HTMLResponse)
 def public_gallery(
-    request: Request, images: PublicImages, services: ServicesDep, params: GalleryParams
+    request: Request,
+    images: PublicImages,
+    caller: OptionalCaller,
+    services: ServicesDep,
+    params: GalleryParams,
 ) -> HTMLResponse:
     """Public images, newest first, as a grid of thumbnails with search and a prompt form."""
-    return gallery_page(request, images, PUBLIC, params, services.settings, caller=None)
+    return gallery_page(request, images, PUBLIC, params, services.settings, caller=caller)
 
 
 @router.get("/view/{guid}", response_class=HTMLResponse)
