@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import PUBLIC_COUNT, Gallery, NewPage
-from web.gallery_views import FALLBACK_COLOUR
+from web.gallery_views import FALLBACK_COLOUR, average_colour
 
 pytestmark = pytest.mark.browser
 
@@ -193,3 +193,17 @@ def test_thumbnails_show_a_blurhash_placeholder_until_they_load(
     for route in held:
         route.continue_()
     card.locator("img").evaluate("img => img.decode()")
+
+
+def test_the_blurhash_decoder_paints_a_hashs_colours(gallery: Gallery, page: Page) -> None:
+    page.goto(gallery.url + "/")
+    image = gallery.public[-1]
+    assert image.blurhash
+
+    solid = page.evaluate("Array.from(PixyBlurhash.decode('00' + '5?}k', 2, 2))")
+    average = page.evaluate(f"PixyBlurhash.averageColour({image.blurhash!r})")
+    broken = page.evaluate("PixyBlurhash.decode('not a blurhash', 4, 4)")
+
+    assert solid[:4] == [0x33, 0x66, 0x99, 255] and len(solid) == 16
+    assert average == average_colour(image.blurhash)
+    assert broken is None
