@@ -19,6 +19,7 @@ from core.models import (
     RangeRequest,
     ServiceStatus,
 )
+from service.imaging import RenditionKind
 
 
 class ImageServiceInterface(ABC):
@@ -42,14 +43,24 @@ class ImageServiceInterface(ABC):
 
     @abstractmethod
     def get_image_content(
-        self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
+        self,
+        guid: str,
+        byte_range: RangeRequest | None = None,
+        *,
+        include_body: bool = True,
+        rendition: RenditionKind | None = None,
     ) -> ImageContent:
         """Return the image's details with its bytes as a stream (optionally one range).
 
         ``RangeNotSatisfiableError`` for a range outside the blob; ``BlobNotFoundError``
         when the row's blob is missing. With ``include_body=False`` (HEAD) the blob is only
-        stat-ed, so a missing blob fails the same way, and nothing is opened.
+        stat-ed, so a missing blob fails the same way, and nothing is opened. With
+        ``rendition``, the same for that WebP rendition (made now if it is missing).
         """
+
+    @abstractmethod
+    def get_content_detail(self, guid: str, rendition: RenditionKind | None = None) -> ImageDetail:
+        """The details the bytes are served with (type, size, ETag), from the rows alone."""
 
     @abstractmethod
     def getShekhar(self) -> object:
@@ -75,7 +86,7 @@ class ImageServiceInterface(ABC):
         """Delete the caller's own image in this scope: the row, then the blob."""
 
     @abstractmethod
-    def get_content_url(self, guid: str) -> str | None:
+    def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:
         """A short-lived direct URL for a public image's bytes, or ``None``."""
 
     @abstractmethod
