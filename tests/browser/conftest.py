@@ -109,7 +109,7 @@ def public_prompts() -> list[tuple[str, list[str]]]:
     ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gallery]:
     """The app served by uvicorn, seeded with public and private images."""
     app = build_gallery_services(tmp_path_factory.mktemp("gallery"))
@@ -138,9 +138,11 @@ def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert_no_500(caplog)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running on the
+# main thread while it is open, which would break every later test that calls asyncio.run.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
-    """Playwright's driver, once per session."""
+    """Playwright's driver, once for the browser tests."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         if os.environ.get("CI"):
             pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
@@ -149,7 +151,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium, once per session."""
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
