@@ -96,6 +96,15 @@ class ServerProcess:
             return False
         return True
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far (``/proc/<pid>/stat``)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def memory_kib(self) -> dict[str, int]:
         """``VmRSS`` and ``VmHWM`` of the process in KiB, from ``/proc/<pid>/status``."""
         values: dict[str, int] = {}

@@ -2,11 +2,17 @@
 
 Starts moto's S3 server and PixyProxy (``pixyproxy serve``, 1 uvicorn worker) against a
 fresh MySQL database, seeds images with the offline generator (one of about 256 KiB for
-``/content``), then measures from a separate process (wrk, else ``bench.httpx_load``):
-the four endpoints, and in the same run, with the same client and settings, their
-ceilings: bare FastAPI routes answering the same bytes (``bench.bare_app``) and a plain
-GET of the same object straight from the S3 endpoint. Prints one table with ratios and
-the server's peak RSS per scenario; the database is dropped at the end.
+``/content``), then measures from a separate process (wrk, else ``bench.httpx_load``),
+in the same run, with the same client and settings:
+
+* the **plain build** (``bench.plain_app``: a new MySQL connection per request,
+  ``GET /image`` returning every row, ``/content`` read whole) beside the project for
+  detail, list, content and create, and the ratio of the two;
+* the ceilings: bare FastAPI routes answering the same bytes (``bench.bare_app``) and a
+  plain GET of the same object straight from the S3 endpoint.
+
+Prints one table with ratios, targets and the server's peak RSS per scenario; the
+database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -38,19 +44,46 @@ from storage.s3 import S3BlobStore
 
 CONTENT_IMAGE_SIZE = 296  # pixels a side: an offline PNG of about 256 KiB
 SEED_IMAGE_SIZE = 64
-TARGETS = {"GET /image/{guid}": 0.5, "GET /image/{guid}/content": 0.7}
 RSS_LIMIT_MIB = 200
+BARE_DETAIL = "ceiling: bare route /image/{guid}"
+BARE_LIST = "ceiling: bare route /image"
+S3_GET = "ceiling: S3 GET of the object"
+PLAIN_DETAIL = "plain: GET /image/{guid}"
+PLAIN_LIST = "plain: GET /image (all rows)"
+PLAIN_CONTENT = "plain: GET /image/{guid}/content (read whole)"
+PLAIN_CREATE = "plain: POST /image"
+DETAIL = "GET /image/{guid}"
+LIST = "GET /image (first page of 50)"
+CONTENT = "GET /image/{guid}/content"
+CREATE = "POST /image"
+# Each project scenario against its reference: (reference, target ratio or None).
+COMPARED: dict[str, list[tuple[str, float | None]]] = {
+    DETAIL: [(PLAIN_DETAIL, 3.0), (BARE_DETAIL, None)],
+    LIST: [(PLAIN_LIST, 2.0), (BARE_LIST, None)],
+    CONTENT: [(S3_GET, 0.8), (PLAIN_CONTENT, None)],
+    CREATE: [(PLAIN_CREATE, 1.0)],
+}
+SHORT_NAMES = {
+    BARE_DETAIL: "bare",
+    BARE_LIST: "bare",
+    S3_GET: "S3 direct",
+    PLAIN_DETAIL: "plain",
+    PLAIN_LIST: "plain",
+    PLAIN_CONTENT: "plain",
+    PLAIN_CREATE: "plain",
+}
+CREATE_BODY = '{"prompt": "bench fox {n}", "tags": ["bench"]}'
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table."""
+    """One line of the table; ``ratios``: (reference, ratio, target) for a project row."""
 
     name: str
     result: LoadResult
     peak_rss_mib: float
-    ceiling: str | None = None
-    ratio: float | None = None
+    cpu_ms: float  # the server's CPU time per request
+    ratios: tuple[tuple[str, float, float | None], ...] = ()
 
 
 def bench_settings() -> Settings:
@@ -119,13 +152,17 @@ def drop_database(settings: Settings) -> None:
 
 def measure(
     server: ServerProcess, spec: LoadSpec, client: str, warmup: float
-) -> tuple[LoadResult, float]:
-    """Warm up, reset the peak-RSS mark, run ``spec``; return the result and peak RSS (MiB)."""
+) -> tuple[LoadResult, float, float]:
+    """Warm up, reset the peak-RSS mark, run ``spec``; return the result, the peak RSS
+    (MiB) and the server's CPU milliseconds per request (less sensitive than req/s to
+    other work on the machine)."""
     if warmup > 0:
         run_load(LoadSpec(spec.url, spec.method, spec.body, spec.connections, warmup), client)
     server.reset_peak_rss()
+    cpu_before = server.cpu_seconds()
     result = run_load(spec, client)
-    return result, server.memory_kib().get("VmHWM", 0) / 1024
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(result.requests, 1)
+    return result, server.memory_kib().get("VmHWM", 0) / 1024, cpu_ms
 
 
 def machine() -> str:
@@ -196,13 +233,24 @@ def environment(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, A
             log_path=workdir / "bare.log",
         )
         servers.append(bare.start())
+        plain_port = free_port()
+        plain = ServerProcess(
+            "plain",
+            [str(BIN / "python"), "-m", "bench.plain_app", "--port", str(plain_port)],
+            ready_url=f"http://127.0.0.1:{plain_port}/healthz",
+            env={**service_env(settings), "PYTHONPATH": str(PROJECT_ROOT)},
+            log_path=workdir / "plain.log",
+        )
+        servers.append(plain.start())
         yield {
             "guid": guid,
             "service": service,
             "bare": bare,
+            "plain": plain,
             "moto": moto,
             "base": base,
             "bare_base": f"http://127.0.0.1:{bare_port}",
+            "plain_base": f"http://127.0.0.1:{plain_port}",
             "s3_object": s3_object,
         }
     finally:
@@ -212,82 +260,87 @@ def environment(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, A
             drop_database(settings)
 
 
+def plan_of(env: dict[str, Any]) -> list[tuple[str, ServerProcess, LoadSpec]]:
+    """The scenarios in the order they run: each reference right before its project row,
+    reads before writes (creations grow the table the plain list returns whole)."""
+    guid, service, bare, plain = env["guid"], env["service"], env["bare"], env["plain"]
+    base, bare_base, plain_base = env["base"], env["bare_base"], env["plain_base"]
+    return [
+        (BARE_DETAIL, bare, LoadSpec(f"{bare_base}/image/{guid}")),
+        (PLAIN_DETAIL, plain, LoadSpec(f"{plain_base}/image/{guid}")),
+        (DETAIL, service, LoadSpec(f"{base}/image/{guid}")),
+        (BARE_LIST, bare, LoadSpec(f"{bare_base}/image")),
+        (PLAIN_LIST, plain, LoadSpec(f"{plain_base}/image")),
+        (LIST, service, LoadSpec(f"{base}/image")),
+        (S3_GET, env["moto"], LoadSpec(env["s3_object"])),
+        (PLAIN_CONTENT, plain, LoadSpec(f"{plain_base}/image/{guid}/content")),
+        (CONTENT, service, LoadSpec(f"{base}/image/{guid}/content")),
+        (PLAIN_CREATE, plain, LoadSpec(f"{plain_base}/image", "POST", CREATE_BODY)),
+        (CREATE, service, LoadSpec(f"{base}/image", "POST", CREATE_BODY)),
+    ]
+
+
 def run(args: argparse.Namespace) -> list[Row]:
-    """Measure every scenario and ceiling; return the table's rows."""
+    """Measure every scenario, reference and ceiling; return the table's rows."""
     client = args.client or client_name()
     with (
         tempfile.TemporaryDirectory(prefix="pixy-bench-") as folder,
         environment(args, Path(folder)) as env,
     ):
-        guid, service, bare, moto = env["guid"], env["service"], env["bare"], env["moto"]
-        plan: list[tuple[str, ServerProcess, LoadSpec, str | None]] = [
-            (
-                "ceiling: bare route /image/{guid}",
-                bare,
-                LoadSpec(f"{env['bare_base']}/image/{guid}"),
-                None,
-            ),
-            ("ceiling: bare route /image", bare, LoadSpec(f"{env['bare_base']}/image"), None),
-            ("ceiling: S3 GET of the object", moto, LoadSpec(env["s3_object"]), None),
-            (
-                "GET /image/{guid}",
-                service,
-                LoadSpec(f"{env['base']}/image/{guid}"),
-                "ceiling: bare route /image/{guid}",
-            ),
-            ("GET /image", service, LoadSpec(f"{env['base']}/image"), "ceiling: bare route /image"),
-            (
-                "GET /image/{guid}/content",
-                service,
-                LoadSpec(f"{env['base']}/image/{guid}/content"),
-                "ceiling: S3 GET of the object",
-            ),
-            (
-                "POST /image",
-                service,
-                LoadSpec(
-                    f"{env['base']}/image", "POST", '{"prompt": "bench fox {n}", "tags": ["bench"]}'
-                ),
-                None,
-            ),
-        ]
         rows: dict[str, Row] = {}
-        for name, server, planned, ceiling in plan:
+        for name, server, planned in plan_of(env):
+            if args.only and not any(word in name for word in args.only):
+                continue
             spec = LoadSpec(
                 planned.url, planned.method, planned.body, args.connections, args.duration
             )
-            result, rss = measure(server, spec, client, args.warmup)
-            ratio = result.rps / rows[ceiling].result.rps if ceiling else None
-            rows[name] = Row(name, result, rss, ceiling, ratio)
-            print(f"  measured {name}: {result.rps:.0f} req/s", flush=True)
+            result, rss, cpu_ms = measure(server, spec, client, args.warmup)
+            ratios = tuple(
+                (reference, result.rps / rows[reference].result.rps, target)
+                for reference, target in COMPARED.get(name, [])
+                if reference in rows and rows[reference].result.rps > 0
+            )
+            rows[name] = Row(name, result, rss, cpu_ms, ratios)
+            print(f"  measured {name}: {result.rps:.0f} req/s, {cpu_ms:.2f} ms CPU", flush=True)
         return list(rows.values())
 
 
+def _ratio_cells(row: Row) -> tuple[str, str]:
+    """The ratio column and the target column of one row."""
+    if not row.ratios:
+        return "-", "-"
+    ratios, targets = [], []
+    for reference, ratio, target in row.ratios:
+        short = SHORT_NAMES[reference]
+        ratios.append(f"{ratio:.2f}x {short}")
+        if target is not None:
+            targets.append(f"≥ {target:g}x {short} {'ok' if ratio >= target else 'MISSED'}")
+    return "; ".join(ratios), "; ".join(targets) or "-"
+
+
 def render(rows: list[Row], args: argparse.Namespace) -> str:
-    """The table, as Markdown, with a caption naming date, machine and client."""
+    """The table, as Markdown, with a caption naming date, machine, driver and client."""
     client = args.client or client_name()
+    driver = "C extension" if mysql.connector.HAVE_CEXT else "pure Python"
     lines = [
         f"PixyProxy bench {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}",
         f"client {client}, {args.connections} connections, {args.duration:g} s per scenario "
-        f"(after {args.warmup:g} s warm-up); server: 1 uvicorn worker; MySQL + moto S3",
+        f"(after {args.warmup:g} s warm-up); servers: 1 uvicorn worker each; MySQL + moto S3; "
+        f"mysql-connector-python {mysql.connector.__version__} ({driver})",
         "",
-        "| scenario | req/s | p50 ms | p99 ms | errors | ratio to ceiling | target "
+        "| scenario | req/s | p50 ms | p99 ms | errors | server CPU ms/req | ratio | target "
         "| peak RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|",
     ]
     for row in rows:
         r = row.result
-        target = TARGETS.get(row.name)
-        ratio = f"{row.ratio:.2f}" if row.ratio is not None else "-"
-        verdict = ""
-        if target is not None and row.ratio is not None:
-            verdict = f"≥ {target} {'ok' if row.ratio >= target else 'MISSED'}"
+        ratio, target = _ratio_cells(row)
         rss = f"{row.peak_rss_mib:.0f}"
-        if not row.name.startswith("ceiling"):
+        if row.name in COMPARED:
             rss += " ok" if row.peak_rss_mib < RSS_LIMIT_MIB else " OVER"
         lines.append(
             f"| {row.name} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} "
-            f"| {ratio} | {verdict or '-'} | {rss} |"
+            f"| {row.cpu_ms:.2f} | {ratio} | {target} | {rss} |"
         )
     return "\n".join(lines)
 
@@ -297,10 +350,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="PixyProxy benchmark")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up each")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=60, help="small images to seed")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=200, help="small images to seed")
     parser.add_argument("--client", choices=("wrk", "httpx"), help="default: wrk if installed")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument(
+        "--only", action="append", help="run only scenarios whose name contains this (repeatable)"
+    )
     args = parser.parse_args()
     rows = run(args)
     print()

@@ -97,8 +97,13 @@ class StoredImage(ImageDetail):
     storage_key: str
 
     def to_detail(self) -> ImageDetail:
-        """Return the public view, without the internal fields."""
-        return ImageDetail.model_validate(self.model_dump(exclude={"id", "storage_key"}))
+        """Return the public view, without the internal fields.
+
+        Built without validating again: this row passed ``ImageDetail``'s own validators
+        when it became a ``StoredImage`` (a subclass), so the values are already valid.
+        """
+        fields = {name: getattr(self, name) for name in ImageDetail.model_fields}
+        return ImageDetail.model_construct(**fields)
 
 
 class NewImage(BaseModel):

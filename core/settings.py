@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=32)
     db_pool_timeout: float = Field(default=5.0, gt=0)  # seconds to wait for a free connection
     db_connect_timeout: int = Field(default=5, ge=1)
+    db_use_pure: bool = False  # true: mysql-connector's pure-Python protocol, not its C extension
     sqlite_path: Path = Path("./var/pixyproxy.db")
 
     # Blob store: S3 when S3_BUCKET is set, else a local folder.

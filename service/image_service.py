@@ -21,11 +21,9 @@ from typing import List  # noqa: UP035 - the request's signature
 
 from core.exceptions import (
     AuthenticationError,
-    BlobNotFoundError,
     DBConnectionError,
     GeneratorUnavailableError,
     PixyProxyException,
-    RangeNotSatisfiableError,
     RecordNotFoundError,
 )
 from core.media import sniff_media_type
@@ -44,13 +42,14 @@ from core.models import (
 )
 from data.context import Database
 from data.repository import PageQuery, Visibility
+from service.content import ImageSource
 from service.generation.generator import ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
 from service.pagination import decode_cursor, encode_cursor
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
-from storage.blob_store import BlobStore, BlobStream
+from storage.blob_store import BlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -198,35 +197,23 @@ class ImageService(ImageServiceInterface):
             rows = db.images.list_page(query)
         page, more = rows[: filters.limit], len(rows) > filters.limit
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
-        return ImagePage(items=[row.to_detail() for row in page], next_cursor=next_cursor)
+        # Rows were validated as they left the repository: no second pass over the page.
+        return ImagePage.model_construct(
+            items=[row.to_detail() for row in page], next_cursor=next_cursor
+        )
 
     def get_image_content(
         self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
     ) -> ImageContent:
         """Return details plus a chunk stream of the blob (or of one byte range)."""
+        return self.find_image_content(guid).open(byte_range, include_body=include_body)
+
+    def find_image_content(self, guid: str) -> ImageSource:
+        """Read the row of a visible image (one unit of work); its blob is opened later."""
         guid = parse_guid(guid)
         with transaction(self._backends.database) as db:
             stored = db.images.get_by_guid(guid, self._visibility)
-        resolved = None
-        if byte_range is not None:
-            resolved = byte_range.resolve(stored.size_bytes)
-            if resolved is None:
-                raise RangeNotSatisfiableError(stored.size_bytes)
-        chunks: BlobStream = BlobStream(iter(()))
-        try:
-            if include_body:
-                chunks = self._backends.blobs.open(
-                    stored.storage_key,
-                    start=resolved.start if resolved else None,
-                    end=resolved.end if resolved else None,
-                )
-            else:  # HEAD: a stat, so it fails exactly as the GET would
-                self._backends.blobs.stat(stored.storage_key)
-        except BlobNotFoundError:
-            logger.error("inconsistency: row %s has no blob %s", guid, stored.storage_key)
-            raise
-        detail = stored.to_detail().model_dump()
-        return ImageContent(**detail, chunks=chunks, byte_range=resolved)
+        return ImageSource(stored, self._backends.blobs)
 
     def get_content_url(self, guid: str) -> str | None:
         """A presigned URL for a public image when redirects are on, else ``None``."""

@@ -19,6 +19,7 @@ from core.models import (
     RangeRequest,
     ServiceStatus,
 )
+from service.content import ImageSource
 
 
 class ImageServiceInterface(ABC):
@@ -69,6 +70,14 @@ class ImageServiceInterface(ABC):
     @abstractmethod
     def delete_image(self, guid: str) -> None:
         """Delete the caller's own image in this scope: the row, then the blob."""
+
+    @abstractmethod
+    def find_image_content(self, guid: str) -> ImageSource:
+        """Read a visible image's row once; ``open()`` on the result streams its bytes.
+
+        For ``/content``, which needs the row (ETag, size) before it knows what to send:
+        one unit of work per request, whatever its conditional headers.
+        """
 
     @abstractmethod
     def get_content_url(self, guid: str) -> str | None:

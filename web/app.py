@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services = build_services(resolved)
         else:
             app.state.services = services
+        # Everything built so far (modules, models, routes, clients) lives as long as the
+        # process: move it out of the collector's sight, so that the collections that
+        # request garbage triggers stop re-walking it (a tenth of a request's CPU before).
+        gc.freeze()
         try:
             yield
         finally:

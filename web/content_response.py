@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -27,11 +29,20 @@ class BlobStreamingResponse(StreamingResponse):
     never closes the iterator it was reading, so the S3 connection would stay open until
     garbage collection reached it. Closing here is prompt.
     It is safe: the cancelled task waits for a chunk being read in a worker thread.
+    ``first`` is a chunk already read from ``content`` (sent before the rest).
     """
 
-    def __init__(self, content: ImageContent, *, status_code: int, headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        content: ImageContent,
+        *,
+        status_code: int,
+        headers: dict[str, str],
+        first: bytes = b"",
+    ) -> None:
+        chunks = itertools.chain((first,), content.chunks) if first else content.chunks
         super().__init__(
-            content.chunks,
+            chunks,
             status_code=status_code,
             headers=headers,
             media_type=content.content_type,
@@ -60,7 +71,11 @@ def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, 
 def content_response(
     images: ImageService, guid: str, request: Request, *, download: bool
 ) -> Response:
-    """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200."""
+    """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200.
+
+    One unit of work per request: the row is read once (``find_image_content``), and
+    the conditional headers are decided from it before the blob is touched.
+    """
     redirect_url = images.get_content_url(guid)
     if redirect_url is not None:
         # The signed URL expires: no cache (a CDN's default TTL included) may keep it.
@@ -70,9 +85,10 @@ def content_response(
     byte_range = parse_range_header(request.headers.get("range"))
     if_none_match = request.headers.get("if-none-match")
     if_range = request.headers.get("if-range")
+    source = images.find_image_content(guid)
     if if_none_match or (if_range and byte_range):
         # Conditional requests are answered from the row alone: no blob round trip.
-        detail = images.get_image_by_guid(guid)
+        detail = source.detail
         if etag_matches(if_none_match, detail.etag):
             return Response(
                 status_code=304, headers=representation_headers(detail, download=download)
@@ -80,7 +96,7 @@ def content_response(
         if not if_range_allows(if_range, detail.etag, detail.updated_at):
             byte_range = None
     is_head = request.method == "HEAD"
-    content = images.get_image_content(guid, byte_range, include_body=not is_head)
+    content = source.open(byte_range, include_body=not is_head)
     headers = representation_headers(content, download=download)
     headers["Content-Length"] = str(content.content_length)
     status = 200
@@ -90,4 +106,15 @@ def content_response(
     if is_head:
         content.close()
         return Response(status_code=status, headers=headers, media_type=content.content_type)
-    return BlobStreamingResponse(content, status_code=status, headers=headers)
+    # The first chunk is read here, in the route's worker thread: a blob that fits in one
+    # chunk (most images, at CHUNK_SIZE) is sent as a plain response, with no streaming
+    # task and no further thread hop; a bigger one streams the rest.
+    try:
+        first = next(content.chunks, b"")
+    except BaseException:
+        content.close()
+        raise
+    if len(first) >= content.content_length:
+        content.close()
+        return Response(first, status_code=status, headers=headers, media_type=content.content_type)
+    return BlobStreamingResponse(content, status_code=status, headers=headers, first=first)

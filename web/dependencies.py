@@ -40,12 +40,11 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def optional_caller(
-    request: Request, services: ServicesDep, credentials: BasicCredentials
-) -> str | None:
-    """The authenticated username, ``None`` without credentials; wrong ones are a 401."""
+async def authenticated(request: Request, credentials: HTTPBasicCredentials | None) -> str | None:
+    """The username ``credentials`` prove, ``None`` without any; wrong ones are a 401."""
     if credentials is None:
         return None
+    services: Services = request.app.state.services
     # The password check (database + scrypt) blocks: it runs in the thread pool.
     username = await run_in_threadpool(
         services.authenticate,
@@ -55,6 +54,11 @@ async def optional_caller(
     )
     request.state.user = username
     return username
+
+
+async def optional_caller(request: Request, credentials: BasicCredentials) -> str | None:
+    """The authenticated username, ``None`` without credentials; wrong ones are a 401."""
+    return await authenticated(request, credentials)
 
 
 OptionalCaller = Annotated[str | None, Depends(optional_caller)]
@@ -70,10 +74,15 @@ async def required_caller(caller: OptionalCaller) -> str:
 RequiredCaller = Annotated[str, Depends(required_caller)]
 
 
-async def public_images(
-    request: Request, services: ServicesDep, caller: OptionalCaller
-) -> PublicImageService:
-    """The public scope, acting as the caller if one logged in, from the caller's address."""
+async def public_images(request: Request, credentials: BasicCredentials) -> PublicImageService:
+    """The public scope, acting as the caller if one logged in, from the caller's address.
+
+    One dependency over the credentials rather than a chain (services → caller → scope):
+    FastAPI's per-request cost grows with every dependency it solves, and this one is on
+    every public request (see bench/README.md).
+    """
+    services: Services = request.app.state.services
+    caller = await authenticated(request, credentials)
     return services.public(caller, client=client_address(request))
 
 

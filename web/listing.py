@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from core.models import MAX_PAGE_SIZE
 from service.image_service import ImageService
+from web.json_body import details_response
 
 
 class ListParams(BaseModel):
@@ -34,5 +34,4 @@ def list_response(images: ImageService, params: ListParams, request: Request) ->
         if params.author:
             query["author"] = params.author
         headers["Link"] = f'<{request.url.path}?{urlencode(query, doseq=True)}>; rel="next"'
-    body = [item.model_dump(mode="json") for item in page.items]
-    return JSONResponse(body, headers=headers)
+    return details_response(page.items, headers=headers)

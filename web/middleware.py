@@ -9,6 +9,7 @@ dependency") adds what only the router knows — the route template — to the s
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -25,11 +26,17 @@ logger = logging.getLogger(__name__)
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+# New ids: a random per-process prefix and a counter, unique across processes without a
+# ``getrandom`` system call per request (``uuid4`` makes one).
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_COUNTER = itertools.count(1)
+
+
 def pick_request_id(header_value: str | None) -> str:
     """Keep the client's ``X-Request-ID`` when it is sane, else make a new one."""
     if header_value and _SANE_REQUEST_ID.fullmatch(header_value):
         return header_value
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 class RequestContextMiddleware:

@@ -10,7 +10,11 @@ Usage, as the request gives it::
 What changed from the seed: the connection comes from the pool of its
 ``MySQLDatabase`` (with a bounded wait) instead of a fresh ``connect()``; leaving the
 block without a commit rolls back; closing returns the connection to the pool exactly
-once. ``set_db_context`` / ``get_current_db_context`` keep their names: a context
+once. A unit of work costs only the round trips of its own statements: no ping at
+checkout, no cursor round trip (the session's cursor is reused), ``begin`` sends
+nothing, and no ``ROLLBACK`` follows a ``COMMIT`` (the cursor knows whether any
+statement ran since the transaction ended; see data/mysql/cursor.py).
+``set_db_context`` / ``get_current_db_context`` keep their names: a context
 registers itself for its thread on ``__enter__`` and unregisters on ``__exit__``, and
 ``get_current_db_context()`` only looks (it never opens a connection).
 """
@@ -23,11 +27,11 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, cast
 
-from mysql.connector import errors
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.context import UnitOfWork
-from data.mysql.errors import mysql_errors
+from data.mysql.cursor import is_disconnect
+from data.mysql.errors import DRIVER_ERRORS, mysql_errors
 from data.mysql.idempotency_repository import MySQLIdempotencyRepository
 from data.mysql.rate_counter_repository import MySQLRateCounterRepository
 from data.mysql.repository import MySQLImageRepository
@@ -58,19 +62,12 @@ class DatabaseContext(UnitOfWork):
     def __init__(self, database: MySQLDatabase) -> None:
         """Check a connection out of ``database``'s pool (``DBConnectionError`` if none)."""
         self._database = database
-        self._connection = database.acquire()
+        self._pooled = database.acquire()
+        self._connection = self._pooled.connection
+        self._unit = self._pooled.cursor
+        self._cursor = cast(MySQLCursorBufferedDict, self._unit)
         self._closed = False
         self._previous: DatabaseContext | None = None
-        try:
-            with mysql_errors():
-                self._cursor = cast(
-                    MySQLCursorBufferedDict,
-                    self._connection.cursor(dictionary=True, buffered=True),
-                )
-        except BaseException:
-            self._closed = True
-            database.release(self._connection)
-            raise
         self.images = MySQLImageRepository(self._cursor)
         self.idempotency = MySQLIdempotencyRepository(self._cursor)
         self.users = MySQLUserRepository(self._cursor)
@@ -115,9 +112,20 @@ class DatabaseContext(UnitOfWork):
         # ``connection_args`` sets ``autocommit=False`` on every pooled connection.
 
     def commit_transaction(self) -> None:
-        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
-        with mysql_errors():
-            self._connection.commit()
+        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure.
+
+        Nothing is sent when no statement ran in this transaction.
+        """
+        if self._unit.unit_fresh:
+            return
+        try:
+            with mysql_errors():
+                self._connection.commit()
+        except BaseException as exc:
+            if is_disconnect(exc.__cause__ or exc):
+                self._unit.unit_broken = True  # a lost COMMIT is never retried
+            raise
+        self._unit.end_unit()
 
     def rollback_transaction(self) -> None:
         """Roll back whatever is uncommitted.
@@ -126,18 +134,29 @@ class DatabaseContext(UnitOfWork):
         the transaction of a lost session anyway, and raising here would hide the error
         that caused the rollback.
         """
-        if self._closed:
-            return
+        if self._closed or self._unit.unit_fresh:
+            return  # nothing ran since the last COMMIT/ROLLBACK: nothing to send
+        if self._unit.unit_broken:
+            return  # the session is gone, and the server dropped its transaction with it
         try:
             self._connection.rollback()
-        except (errors.Error, OSError) as exc:
-            logger.warning("rollback failed: %s (errno=%s)", type(exc).__name__, exc.errno)
+        except DRIVER_ERRORS as exc:
+            self._unit.unit_broken = True
+            logger.warning(
+                "rollback failed: %s (errno=%s)", type(exc).__name__, getattr(exc, "errno", None)
+            )
+        else:
+            self._unit.end_unit()
 
     def close(self) -> None:
         """Return the connection to the pool; safe to call more than once."""
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(errors.Error, OSError):
-            self._cursor.close()
-        self._database.release(self._connection)
+        # An unfinished transaction (close() without __exit__) must not reach the next
+        # unit of work: roll it back, or drop the session if that fails.
+        if not self._unit.unit_fresh and not self._unit.unit_broken:
+            with contextlib.suppress(*DRIVER_ERRORS):
+                self._connection.rollback()
+                self._unit.end_unit()
+        self._database.release(self._pooled, broken=not self._unit.unit_fresh)

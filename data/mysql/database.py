@@ -1,32 +1,28 @@
-"""``MySQLDatabase``: one lazily built connection pool with a bounded wait.
+"""``MySQLDatabase``: one lazily opened connection pool with a bounded wait.
 
 The seed's pool was commented out and every ``DatabaseContext`` opened a fresh
-connection. Here one ``MySQLConnectionPool`` is built on first use (never at import
-time, and a server that is down at startup does not stop the service: every use raises
-``DBConnectionError`` until it comes back). The connector's pool raises ``PoolError`` at
-once when exhausted, so a ``BoundedSemaphore`` sized like the pool makes callers wait
-up to ``DB_POOL_TIMEOUT`` seconds for a free connection, then ``DBConnectionError``.
+connection. Here one ``ConnectionPool`` (data/mysql/pool.py: LIFO, no ping on a hot
+checkout, a bounded wait that ends in ``DBConnectionError``) opens its sessions on first
+use, never at import time; a server that is down at startup does not stop the service:
+every use raises ``DBConnectionError`` until it comes back.
 
-Dead pooled connections (killed by the server, or a restart) are found by the pool's
-own ``is_connected()`` check at checkout and reconnected.
+Sessions use mysql-connector's C extension when it loads (``HAVE_CEXT``), else, or with
+``DB_USE_PURE=true``, its pure-Python protocol; which one is logged at startup.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from mysql.connector import errors
-from mysql.connector.pooling import MySQLConnectionPool, PooledMySQLConnection
+import mysql.connector
 
-from core.exceptions import DBConnectionError
 from core.settings import Settings
 from data.context import Database
 from data.mysql.context import DatabaseContext
 from data.mysql.errors import mysql_errors
+from data.mysql.pool import ConnectionPool, PooledConnection
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +52,27 @@ def connection_args(settings: Settings, *, database: str | None) -> dict[str, An
         "autocommit": False,  # every unit of work is a transaction; exit rolls back
         "time_zone": "+00:00",
         "sql_mode": "TRADITIONAL",  # strict on MariaDB 10.11 and MySQL 8 alike
+        # A read by guid folds its tags in with GROUP_CONCAT (20 tags of 64 characters
+        # need 1,299 bytes; MySQL's default limit is 1,024).
+        "init_command": "SET SESSION group_concat_max_len = 65536",
     }
     if database is not None:
         args["database"] = database
     return args
+
+
+def uses_c_extension(settings: Settings) -> bool:
+    """True when sessions for ``settings`` run on mysql-connector's C extension."""
+    return bool(mysql.connector.HAVE_CEXT) and not settings.db_use_pure
+
+
+def connector_description(settings: Settings) -> str:
+    """``mysql-connector-python 9.5.0 (C extension)`` or ``(pure Python: why)``."""
+    version = mysql.connector.__version__
+    if uses_c_extension(settings):
+        return f"mysql-connector-python {version} (C extension)"
+    why = "DB_USE_PURE" if settings.db_use_pure else "C extension unavailable"
+    return f"mysql-connector-python {version} (pure Python: {why})"
 
 
 class MySQLDatabase(Database):
@@ -71,19 +84,28 @@ class MySQLDatabase(Database):
         """Remember the settings; no connection is opened until first use."""
         self._settings = settings
         self._size = settings.db_pool_size
-        self._timeout = settings.db_pool_timeout
-        self._semaphore = threading.BoundedSemaphore(self._size)
-        self._lock = threading.Lock()
-        self._pool: MySQLConnectionPool | None = None
-        self._in_use = 0
-        self._checkouts = 0
-        self._pool_builds = 0
-        self._sessions: set[int] = set()
+        args = connection_args(settings, database=settings.db_name)
+        args["use_pure"] = not uses_c_extension(settings)
+        self._pool = ConnectionPool(
+            lambda: mysql.connector.connect(**args),
+            size=self._size,
+            timeout=settings.db_pool_timeout,
+        )
+        if mysql.connector.HAVE_CEXT or settings.db_use_pure:
+            logger.info("mysql driver: %s", connector_description(settings))
+        else:
+            logger.warning(
+                "mysql driver: %s; every packet is parsed in Python",
+                connector_description(settings),
+            )
 
     def describe(self) -> str:
         """A one-line description for the startup log, without the password."""
         s = self._settings
-        return f"mysql://{s.db_user or ''}@{s.db_host}:{s.db_port}/{s.db_name} (pool {self._size})"
+        return (
+            f"mysql://{s.db_user or ''}@{s.db_host}:{s.db_port}/{s.db_name} "
+            f"(pool {self._size}, {connector_description(s)})"
+        )
 
     def context(self) -> DatabaseContext:
         """Open a unit of work on a pooled connection (``DBConnectionError`` if none)."""
@@ -96,85 +118,28 @@ class MySQLDatabase(Database):
             db.cursor.fetchall()
 
     def close(self) -> None:
-        """Close the idle pooled connections; the next use builds a new pool."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            with contextlib.suppress(errors.Error, OSError):
-                pool._remove_connections()  # the connector's own "close all idle" helper
+        """Close the idle pooled connections; the next use opens new ones."""
+        self._pool.close()
 
     @property
     def stats(self) -> PoolStats:
         """Current counters (see ``PoolStats``)."""
-        with self._lock:
-            return PoolStats(
-                size=self._size,
-                in_use=self._in_use,
-                checkouts=self._checkouts,
-                pool_builds=self._pool_builds,
-                sessions_seen=len(self._sessions),
-            )
+        counters = self._pool.counters()
+        return PoolStats(
+            size=counters.size,
+            in_use=counters.in_use,
+            checkouts=counters.checkouts,
+            pool_builds=counters.pool_builds,
+            sessions_seen=counters.sessions_seen,
+        )
 
-    def acquire(self) -> PooledMySQLConnection:
+    def acquire(self) -> PooledConnection:
         """Check a connection out, waiting at most ``DB_POOL_TIMEOUT`` seconds.
 
         For ``DatabaseContext``; every successful call must be paired with ``release``.
         """
-        if not self._semaphore.acquire(timeout=self._timeout):
-            raise DBConnectionError(
-                f"Database connection pool exhausted: no connection came free "
-                f"within {self._timeout:g} seconds."
-            )
-        try:
-            with mysql_errors():
-                connection = self._get_pool().get_connection()
-        except BaseException:
-            self._semaphore.release()
-            raise
-        with self._lock:
-            self._in_use += 1
-            self._checkouts += 1
-            self._sessions.add(connection.connection_id or 0)
-        return connection
+        return self._pool.checkout()
 
-    def release(self, connection: PooledMySQLConnection) -> None:
-        """Give ``connection`` back to the pool (rolling back anything left open)."""
-        try:
-            with contextlib.suppress(errors.Error, OSError):
-                if connection.in_transaction:
-                    connection.rollback()
-            with contextlib.suppress(errors.Error, OSError):
-                connection.close()  # a pooled connection's close() returns it to the pool
-        finally:
-            with self._lock:
-                self._in_use -= 1
-            self._semaphore.release()
-
-    def _get_pool(self) -> MySQLConnectionPool:
-        """Return the pool, building it on first use (raises driver errors when down)."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = self._build_pool()
-                self._pool_builds += 1
-            return self._pool
-
-    def _build_pool(self) -> MySQLConnectionPool:
-        """Connect ``pool_size`` sessions; on failure close the ones already made."""
-        pool = MySQLConnectionPool(
-            pool_name=f"pixyproxy-{id(self):x}",
-            pool_size=self._size,
-            # We roll back before returning a connection and change no session state,
-            # so the per-checkout COM_RESET_CONNECTION (which would also drop our
-            # sql_mode/time_zone/autocommit settings) is not needed.
-            pool_reset_session=False,
-        )
-        pool.set_config(**connection_args(self._settings, database=self._settings.db_name))
-        try:
-            for _ in range(self._size):
-                pool.add_connection()
-        except BaseException:
-            with contextlib.suppress(errors.Error, OSError):
-                pool._remove_connections()
-            raise
-        logger.info("mysql pool ready: %s", self.describe())
-        return pool
+    def release(self, pooled: PooledConnection, *, broken: bool = False) -> None:
+        """Give ``pooled`` back to the pool (closed instead when ``broken``)."""
+        self._pool.checkin(pooled, broken=broken)

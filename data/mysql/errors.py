@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+import mysql.connector
 from mysql.connector import errors
 
 from core.exceptions import (
@@ -56,8 +57,30 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError)
+if mysql.connector.HAVE_CEXT:
+    # The C extension's commit() and rollback() let its own errors out untranslated.
+    from _mysql_connector import MySQLError
+
+    DRIVER_ERRORS = (*DRIVER_ERRORS, MySQLError)
+
+
+def as_connector_error(exc: Exception) -> Exception:
+    """A raw C-extension error as the connector's own class; anything else as it is."""
+    if isinstance(exc, errors.Error | OSError):
+        return exc
+    errno = getattr(exc, "errno", None)
+    if not isinstance(errno, int):
+        return exc
+    converted: Exception = errors.get_mysql_exception(
+        errno, msg=getattr(exc, "msg", None), sqlstate=getattr(exc, "sqlstate", None)
+    )
+    return converted
+
+
 def translate(exc: Exception) -> PixyProxyException:
     """Return the core exception for a driver error (the caller raises it ``from exc``)."""
+    exc = as_connector_error(exc)
     errno = getattr(exc, "errno", None)
     sqlstate = getattr(exc, "sqlstate", None)
     logger.debug("mysql error %s (errno=%s, sqlstate=%s)", type(exc).__name__, errno, sqlstate)
@@ -79,7 +102,7 @@ def mysql_errors() -> Iterator[None]:
         yield
     except PixyProxyException:
         raise
-    except (errors.Error, OSError) as exc:
+    except DRIVER_ERRORS as exc:
         raise translate(exc) from exc
 
 

@@ -3,7 +3,9 @@
 SQL lives in the named constants below, with explicit column lists and named
 parameters only (``%(guid)s``). Filters are assembled from these fixed fragments;
 values never enter the SQL text (generated parameter *names* such as ``%(tag0)s`` do).
-A page costs two queries whatever its size: the rows, then their tags.
+A read by guid is one query, its tags folded in by ``GROUP_CONCAT`` (tags are letters,
+digits, ``-`` and ``_``, so a comma separates them safely); a page costs two queries
+whatever its size: the rows, then their tags.
 
 Every listing is an index range scan in keyset order, never a filesort (checked with
 ``EXPLAIN`` in tests/integration/test_listing_plans.py): public rows by
@@ -40,6 +42,13 @@ INSERT_TAG = (
     " VALUES (%(image_id)s, %(tag)s, %(ordinal)s, %(is_private)s, %(created_at)s)"
 )
 SELECT_IMAGES = "SELECT " + IMAGE_COLUMNS + " FROM images AS i WHERE "  # noqa: S608 - constants
+TAGS_FOLDED = (
+    "(SELECT GROUP_CONCAT(t.tag ORDER BY t.ordinal SEPARATOR ',')"
+    " FROM image_tags AS t WHERE t.image_id = i.id) AS tags"
+)
+SELECT_IMAGE_WITH_TAGS = (
+    "SELECT " + IMAGE_COLUMNS + ", " + TAGS_FOLDED + " FROM images AS i WHERE "  # noqa: S608
+)
 # The listing's sources: STRAIGHT_JOIN keeps the written order, so the first table's
 # index yields the keyset order and every other table is one primary-key lookup per row.
 FROM_IMAGES = " FROM images AS i"
@@ -199,9 +208,13 @@ class MySQLImageRepository(ImageRepository):
     def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
         """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
         params: dict[str, Any] = {"guid": guid}
-        sql = SELECT_IMAGES + WHERE_GUID + " AND " + _visibility(visibility, params) + ONE_ROW
-        found = self._fetch_images(sql, params)
-        return found[0] if found else None
+        where = WHERE_GUID + " AND " + _visibility(visibility, params)
+        self._cursor.execute(SELECT_IMAGE_WITH_TAGS + where + ONE_ROW, params)
+        rows = self._fetchall()
+        if not rows:
+            return None
+        folded = rows[0]["tags"]
+        return image_from_row(rows[0], str(folded).split(",") if folded else [])
 
     @translated
     def list_page(self, query: PageQuery) -> list[StoredImage]:

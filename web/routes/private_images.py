@@ -12,6 +12,7 @@ from web.content_response import content_response
 from web.dependencies import PrivateImages, required_caller
 from web.errors import responses
 from web.idempotency import IdempotencyKey
+from web.json_body import detail_response
 from web.listing import ListParams, list_response
 
 router = APIRouter(
@@ -31,13 +32,13 @@ router = APIRouter(
 def create_private_image(
     body: ImageDetailCreate,
     images: PrivateImages,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> ImageDetail:
+) -> Response:
     """Generate a private image owned by the caller."""
     detail = images.create_image(body, idempotency_key=idempotency_key)
-    response.headers["Location"] = f"/private/image/{detail.guid}"
-    return detail
+    return detail_response(
+        detail, status_code=201, headers={"Location": f"/private/image/{detail.guid}"}
+    )
 
 
 @router.get("", response_model=list[ImageDetail], responses=responses(422, 503))
@@ -49,9 +50,9 @@ def list_private_images(
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(404, 422, 503))
-def get_private_image(guid: UUID, images: PrivateImages) -> ImageDetail:
+def get_private_image(guid: UUID, images: PrivateImages) -> Response:
     """One of the caller's private images."""
-    return images.get_image_by_guid(str(guid))
+    return detail_response(images.get_image_by_guid(str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -12,6 +12,7 @@ from web.content_response import content_response
 from web.dependencies import PublicImages, RequiredCaller
 from web.errors import responses
 from web.idempotency import IdempotencyKey
+from web.json_body import detail_response
 from web.listing import ListParams, list_response
 
 router = APIRouter(prefix="/image", tags=["public images"])
@@ -26,13 +27,11 @@ router = APIRouter(prefix="/image", tags=["public images"])
 def create_image(
     body: ImageDetailCreate,
     images: PublicImages,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> ImageDetail:
+) -> Response:
     """Generate a public image from a prompt; ``Location`` names the new image."""
     detail = images.create_image(body, idempotency_key=idempotency_key)
-    response.headers["Location"] = f"/image/{detail.guid}"
-    return detail
+    return detail_response(detail, status_code=201, headers={"Location": f"/image/{detail.guid}"})
 
 
 @router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 429, 503))
@@ -44,9 +43,9 @@ def list_images(
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 429, 503))
-def get_image(guid: UUID, images: PublicImages) -> ImageDetail:
+def get_image(guid: UUID, images: PublicImages) -> Response:
     """One public image's details (a private image is a 404, never revealed)."""
-    return images.get_image_by_guid(str(guid))
+    return detail_response(images.get_image_by_guid(str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {

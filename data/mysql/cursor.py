@@ -1,0 +1,97 @@
+"""The one cursor of a pooled connection, reused by every unit of work on it.
+
+A dictionary, buffered cursor (the seed's ``cursor(dictionary=True)``), built once per
+session: ``connection.cursor()`` pings the server before every cursor it makes, and a
+round trip per unit of work for that is exactly what the pool avoids.
+
+It also knows where the unit of work stands, without any round trip:
+
+* ``unit_fresh``: no statement ran since the last ``COMMIT``/``ROLLBACK``, so there is
+  nothing to roll back (the context skips its exit ``ROLLBACK`` then);
+* the **first statement** of a transaction that fails because the session is gone (the
+  server killed it, ``wait_timeout``, a restart) reconnects once and runs again. That is
+  safe: with autocommit off, nothing the dead session did was committed, and no earlier
+  statement of this transaction exists to be lost;
+* ``unit_broken``: the session was lost later in a transaction (or could not be
+  revived); the pool closes it instead of reusing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mysql.connector
+from mysql.connector.cursor import MySQLCursorBufferedDict
+
+from data.mysql.errors import DRIVER_ERRORS
+
+# Server errors that mean "this session is gone": server shutdown, connection killed,
+# disconnected for inactivity (MySQL 8). Client errors 2000-2999 (server gone away, lost
+# connection, cannot connect, ...) mean the same.
+_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when ``exc`` says the session to the server is lost."""
+    errno = getattr(exc, "errno", None)
+    if not isinstance(errno, int):
+        return isinstance(exc, OSError)
+    return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
+
+
+class UnitCursor:
+    """Mixin over a driver cursor class: the unit-of-work state and the first-statement retry."""
+
+    unit_fresh = True
+    unit_broken = False
+    _connection: Any
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a statement; the first of a transaction is retried once on a lost session."""
+        first, self.unit_fresh = self.unit_fresh, False
+        try:
+            return super().execute(*args, **kwargs)  # type: ignore[misc]
+        except DRIVER_ERRORS as exc:
+            if not is_disconnect(exc):
+                raise
+            if not first:
+                self.unit_broken = True
+                raise
+        try:
+            self._connection.reconnect(attempts=1)
+        except DRIVER_ERRORS:
+            self.unit_broken = True
+            raise
+        try:
+            return super().execute(*args, **kwargs)  # type: ignore[misc]
+        except DRIVER_ERRORS as exc:
+            self.unit_broken = is_disconnect(exc)
+            raise
+
+    def end_unit(self) -> None:
+        """Note that the transaction ended (committed or rolled back)."""
+        self.unit_fresh = True
+
+
+class PureUnitCursor(UnitCursor, MySQLCursorBufferedDict):
+    """The cursor on the pure-Python protocol (``use_pure``)."""
+
+
+if mysql.connector.HAVE_CEXT:
+    from mysql.connector.connection_cext import CMySQLConnection
+    from mysql.connector.cursor_cext import CMySQLCursorBufferedDict
+
+    class CUnitCursor(UnitCursor, CMySQLCursorBufferedDict):
+        """The cursor on the C extension."""
+
+    def unit_cursor(connection: Any) -> UnitCursor:
+        """The reusable cursor for ``connection`` (pure or C extension)."""
+        if isinstance(connection, CMySQLConnection):
+            return CUnitCursor(connection)
+        return PureUnitCursor(connection)
+
+else:  # pragma: no cover - the C extension did not load
+
+    def unit_cursor(connection: Any) -> UnitCursor:
+        """The reusable cursor for ``connection`` (pure Python only)."""
+        return PureUnitCursor(connection)
