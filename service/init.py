@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from core.exceptions import DBConnectionError, SchemaVersionError
 from core.settings import Settings
-from data.context import Database
-from data.init import build_database
+from data.database import Database
+from data.init import apply_schema, build_database, schema_status
 from data.migrations import SchemaStatus
-from data.schema import apply_schema, schema_status
 from service.generation.generator import ImageGenerator
 from service.generation.init import build_generator
 from service.image_service import Backends

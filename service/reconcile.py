@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from core.exceptions import BlobNotFoundError, StorageError
 from core.settings import Settings
-from data.context import Database
+from data.database import Database
 from data.init import build_database
 from service.transaction import transaction
 from storage.blob_store import BlobInfo, BlobStore

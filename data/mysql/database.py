@@ -19,10 +19,11 @@ from typing import Any
 import mysql.connector
 
 from core.settings import Settings
-from data.context import Database
-from data.mysql.context import DatabaseContext
+from data.database import Database
+from data.migrations import Migration, SchemaStatus
 from data.mysql.errors import mysql_errors
 from data.mysql.pool import ConnectionPool, PooledConnection
+from data.mysql.unit_of_work import DatabaseContext
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,18 @@ class MySQLDatabase(Database):
         with self.context() as db, mysql_errors():
             db.cursor.execute("SELECT 1")
             db.cursor.fetchall()
+
+    def migrate(self) -> list[Migration]:
+        """Create ``DB_NAME`` if missing and apply pending migrations (admin credentials)."""
+        from data.mysql.schema import apply_mysql_schema  # noqa: PLC0415 - it imports us
+
+        return apply_mysql_schema(self._settings)
+
+    def schema_status(self) -> SchemaStatus:
+        """Where ``DB_NAME``'s schema stands (read only, on a connection of its own)."""
+        from data.mysql.schema import mysql_schema_status  # noqa: PLC0415 - it imports us
+
+        return mysql_schema_status(self._settings)
 
     def close(self) -> None:
         """Close the idle pooled connections; the next use opens new ones."""

@@ -65,20 +65,20 @@ if mysql.connector.HAVE_CEXT:
     DRIVER_ERRORS = (*DRIVER_ERRORS, MySQLError)
 
 
-def as_connector_error(exc: Exception) -> Exception:
+def as_connector_error(exc: BaseException) -> BaseException:
     """A raw C-extension error as the connector's own class; anything else as it is."""
     if isinstance(exc, errors.Error | OSError):
         return exc
     errno = getattr(exc, "errno", None)
     if not isinstance(errno, int):
         return exc
-    converted: Exception = errors.get_mysql_exception(
+    converted: BaseException = errors.get_mysql_exception(
         errno, msg=getattr(exc, "msg", None), sqlstate=getattr(exc, "sqlstate", None)
     )
     return converted
 
 
-def translate(exc: Exception) -> PixyProxyException:
+def translate(exc: BaseException) -> PixyProxyException:
     """Return the core exception for a driver error (the caller raises it ``from exc``)."""
     exc = as_connector_error(exc)
     errno = getattr(exc, "errno", None)

@@ -8,76 +8,21 @@ not at construction, so a bad path surfaces as ``DBConnectionError`` at use.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 import threading
 from pathlib import Path
 
 from core.settings import Settings
-from data.context import Database, UnitOfWork
+from data.database import Database
 from data.migrations import Migration, SchemaStatus, load_migrations
 from data.sqlite import migrate
-from data.sqlite.errors import sqlite_errors
-from data.sqlite.idempotency_repository import SQLiteIdempotencyRepository
-from data.sqlite.rate_counter_repository import SQLiteRateCounterRepository
-from data.sqlite.repository import SQLiteImageRepository
-from data.sqlite.user_repository import SQLiteUserRepository
+from data.sqlite.dialect import sqlite_errors
+from data.sqlite.unit_of_work import SQLiteContext
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
-
-
-class SQLiteContext(UnitOfWork):
-    """One SQLite connection in a transaction, and the repositories bound to it.
-
-    ``sqlite3``'s default transaction handling opens a transaction before the first
-    write, so writes are never committed by accident; leaving the ``with`` block
-    without ``commit_transaction()`` rolls them back.
-    """
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        """Take ownership of ``connection`` (closed by ``close()``)."""
-        self._connection = connection
-        self._closed = False
-        self.images = SQLiteImageRepository(connection)
-        self.idempotency = SQLiteIdempotencyRepository(connection)
-        self.users = SQLiteUserRepository(connection)
-        self.rate_counters = SQLiteRateCounterRepository(connection)
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The underlying connection, for diagnostics and tests."""
-        return self._connection
-
-    def begin_transaction(self) -> None:
-        """Start a transaction (a no-op when one is already open)."""
-        with sqlite_errors():
-            if not self._connection.in_transaction:
-                self._connection.execute("BEGIN")
-
-    def commit_transaction(self) -> None:
-        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
-        with sqlite_errors():
-            self._connection.commit()
-
-    def rollback_transaction(self) -> None:
-        """Roll back whatever is uncommitted; a failure is logged, not raised."""
-        if self._closed:
-            return
-        try:
-            self._connection.rollback()
-        except sqlite3.Error as exc:
-            logger.warning("rollback failed: %s", type(exc).__name__)
-
-    def close(self) -> None:
-        """Close the connection (rolling back anything uncommitted); idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(sqlite3.Error):
-            self._connection.close()
 
 
 class SQLiteDatabase(Database):
@@ -108,7 +53,7 @@ class SQLiteDatabase(Database):
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""
         with self.context() as db, sqlite_errors():
-            db.connection.execute("SELECT 1").fetchall()
+            db.cursor.execute("SELECT 1").fetchall()
 
     def close(self) -> None:
         """Nothing is held between units of work; kept for the port."""
@@ -127,6 +72,12 @@ class SQLiteDatabase(Database):
                 connection.close()
                 raise
             return connection
+
+    def migrate(self) -> list[Migration]:
+        """Create the file if missing and apply pending migrations (``init-db``)."""
+        applied = self.ensure_schema()
+        logger.info("schema applied to %s", self.describe())
+        return applied
 
     def ensure_schema(self) -> list[Migration]:
         """Create the folder, switch to WAL and apply pending migrations (once per object).

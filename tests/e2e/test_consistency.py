@@ -11,8 +11,8 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from types_boto3_s3 import S3Client
 
 from core.settings import Settings
-from data.mysql.context import DatabaseContext
 from data.mysql.database import MySQLDatabase
+from data.mysql.unit_of_work import DatabaseContext
 from service.init import Services, build_services
 from tests.e2e.test_public_images import assert_error
 from tests.support.s3_fixtures import StoppableS3

@@ -32,8 +32,10 @@ from core.exceptions import (
     RecordNotFoundError,
 )
 from core.models import NewImage, StoredImage
-from data.context import Database, UnitOfWork
-from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.database import Database
+from data.image_repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.migrations import Migration, SchemaStatus
+from data.unit_of_work import UnitOfWork
 from data.user_repository import UserRecord, UserRepository
 from tests.fakes.idempotency import InMemoryIdempotencyRepository, InMemoryKeyTable
 from tests.fakes.rate_counters import InMemoryRateCounterRepository, InMemoryRateTable
@@ -86,6 +88,18 @@ class InMemoryDatabase(Database):
         """Raise ``DBConnectionError`` when ``available`` is false."""
         if not self.available:
             raise DBConnectionError
+
+    def describe(self) -> str:
+        """The fake's name."""
+        return "memory"
+
+    def migrate(self) -> list[Migration]:
+        """Nothing to migrate: the fake has no schema."""
+        return []
+
+    def schema_status(self) -> SchemaStatus:
+        """Always up to date."""
+        return SchemaStatus(current=1, latest=1, pending=())
 
     def close(self) -> None:
         """Nothing to release."""

@@ -21,9 +21,9 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from core.exceptions import DBConnectionError, RecordNotFoundError
 from core.models import NewImage
 from core.settings import Settings
-from data.mysql.context import DatabaseContext
+from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
-from data.repository import Visibility
+from data.mysql.unit_of_work import DatabaseContext
 from service.transaction import transaction
 from tests.support.counting_proxy import CountingProxy
 from tests.support.mysql_fixtures import empty_tables, make_mysql_settings

@@ -18,10 +18,10 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from core.exceptions import ConstraintViolationError, DBConnectionError
 from core.models import NewImage
 from core.settings import Settings
-from data.mysql.context import get_current_db_context
+from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
-from data.repository import Visibility
-from data.schema import SQL_DIR, apply_mysql_schema
+from data.mysql.schema import SQL_DIR, apply_mysql_schema
+from data.mysql.unit_of_work import get_current_db_context
 from tests.support.mysql_fixtures import admin_connect, empty_tables, make_mysql_settings
 
 pytestmark = pytest.mark.mysql

@@ -1,16 +1,14 @@
-"""Create and upgrade the configured database's schema: ``init-db`` and ``migrate``.
+"""Create and upgrade a MySQL/MariaDB database: ``init-db`` and ``migrate`` for MySQL.
 
-For MySQL, ``sql/001_database.sql`` creates ``DB_NAME`` (and ``002_app_user.sql`` the
+``sql/001_database.sql`` creates ``DB_NAME`` (and ``002_app_user.sql`` the
 least-privilege user, when asked), then the numbered migrations of
 ``sql/migrations/mysql`` bring the tables up to date (``data/mysql/migrate.py``).
 ``sql/003_tables.sql`` stays the request's script of the first release's tables, the
-same as migration 0001, for those who create the schema by hand. For embedded SQLite,
-the file (and its folder) is created and migrated by ``SQLiteDatabase.ensure_schema``.
+same as migration 0001, for those who create the schema by hand.
 
 The scripts name the database `` `pixyproxy` `` (in backticks, and only the database is
 written that way); here that name is replaced by ``DB_NAME``, which the ``Settings``
-pattern limits to ``[A-Za-z0-9_]``. Statements are split on ``;`` after ``--`` comments
-are removed (the scripts hold no procedures or triggers).
+pattern limits to ``[A-Za-z0-9_]``.
 
 It connects with the configured ``DB_*`` credentials, which need DDL rights (an admin),
 and creates ``DB_NAME`` when missing. ``002_app_user.sql`` is skipped unless
@@ -29,15 +27,14 @@ import mysql.connector
 
 from core.exceptions import ConfigurationError
 from core.settings import Settings
-from data.migrations import Migration, SchemaStatus
+from data.migrations import Migration, SchemaStatus, mysql_statements
 from data.mysql import migrate as mysql_migrate
 from data.mysql.database import connection_args
 from data.mysql.errors import mysql_errors
-from data.sqlite.database import SQLiteDatabase
 
 logger = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 DATABASE_SCRIPT = "001_database.sql"
 APP_USER_SCRIPT = "002_app_user.sql"
 TABLES_SCRIPT = "003_tables.sql"
@@ -45,7 +42,6 @@ SCRIPT_DB_NAME = "`pixyproxy`"
 SCRIPT_APP_USER = "'pixyproxy'@'%'"
 SCRIPT_PLACEHOLDER_PASSWORD = "'change-me-placeholder'"  # noqa: S105 - text to replace
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-_COMMENT = re.compile(r"(^|\s)--(\s.*)?$")  # "-- text" comments (the scripts quote no "--")
 
 
 def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> list[str]:
@@ -53,9 +49,7 @@ def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> li
     if not _SAFE_NAME.match(db_name):
         raise ConfigurationError("Invalid setting: DB_NAME")
     text = (sql_dir / name).read_text(encoding="utf-8")
-    lines = [_COMMENT.sub("", line) for line in text.splitlines()]
-    body = "\n".join(lines).replace(SCRIPT_DB_NAME, f"`{db_name}`")
-    return [stmt.strip() for stmt in body.split(";") if stmt.strip()]
+    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
 
 
 def app_user_statements(db_name: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
@@ -122,34 +116,3 @@ def mysql_schema_status(settings: Settings) -> SchemaStatus:
             return mysql_migrate.schema_status(connection, db_name=settings.db_name)
         finally:
             connection.close()
-
-
-def apply_schema(settings: Settings) -> list[Migration]:
-    """Create the configured database if missing and apply pending migrations.
-
-    Idempotent: a second run applies nothing. MySQL (``DB_HOST`` set):
-    :func:`apply_mysql_schema` with the configured credentials. Embedded SQLite: create
-    ``SQLITE_PATH``'s folder and file, switch it to WAL and migrate it. Returns what was
-    applied. Raises ``DBConnectionError`` when the database cannot be reached or the
-    file cannot be created, ``SchemaVersionError`` when it is newer than this release.
-    """
-    if settings.uses_mysql:
-        return apply_mysql_schema(settings)
-    database = SQLiteDatabase(settings)
-    try:
-        applied = database.ensure_schema()
-    finally:
-        database.close()
-    logger.info("schema applied to %s", database.describe())
-    return applied
-
-
-def schema_status(settings: Settings) -> SchemaStatus:
-    """Where the configured database's schema stands against this release."""
-    if settings.uses_mysql:
-        return mysql_schema_status(settings)
-    database = SQLiteDatabase(settings)
-    try:
-        return database.schema_status()
-    finally:
-        database.close()

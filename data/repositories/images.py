@@ -1,20 +1,30 @@
-"""``SQLiteImageRepository``: the embedded twin of ``MySQLImageRepository``.
+"""``SQLImageRepository``: image rows and their tags, one implementation for both dialects.
 
-Same queries in SQLite's dialect (named parameters ``:guid``), same behaviour, checked
-by the same contract tests. Datetimes are stored as fixed-width UTC text.
+SQL lives in the named constants below, with explicit column lists and named
+parameters only (``:guid``). Filters are assembled from these fixed fragments; values
+never enter the SQL text (generated parameter *names* such as ``:tag0`` do). A read by
+guid is one query, its tags folded in (``Dialect.tags_folded``; tags are letters,
+digits, ``-`` and ``_``, so a comma separates them safely); a page costs two queries
+whatever its size: the rows, then their tags.
+
+Every listing is an index range scan in keyset order, never a sort (checked with
+``EXPLAIN`` in tests/integration/test_listing_plans.py): public rows by
+``ix_images_visibility_newest``, an author's or owner's rows by ``ix_images_author_newest``,
+and a public tag listing from ``ix_image_tags_tag`` (which carries copies of the image's
+``is_private`` and ``created_at``), joined to ``images`` by primary key. The dialect's
+``join`` (``STRAIGHT_JOIN``, ``CROSS JOIN``) keeps the written order, so the first
+table's index yields the keyset order and every other table is one key lookup per row.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage
-from data.repository import ImageRepository, PageQuery, StorageRef, Visibility
-from data.sqlite.errors import translated
+from data.dialect import Dialect, Row, Session, placeholders
+from data.image_repository import ImageRepository, PageQuery, StorageRef, Visibility
 
 IMAGE_COLUMNS = (
     "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
@@ -31,11 +41,9 @@ INSERT_TAG = (
     " VALUES (:image_id, :tag, :ordinal, :is_private, :created_at)"
 )
 SELECT_IMAGES = "SELECT " + IMAGE_COLUMNS + " FROM images AS i WHERE "  # noqa: S608 - constants
-# CROSS JOIN makes SQLite keep image_tags as the outer loop (the keyset order's index).
-SELECT_IMAGES_BY_TAG = (
-    "SELECT " + IMAGE_COLUMNS + " FROM image_tags AS t0"  # noqa: S608 - constants
-    " CROSS JOIN images AS i WHERE i.id = t0.image_id AND "
-)
+FROM_IMAGES = " FROM images AS i"
+FROM_TAG_INDEX = " FROM image_tags AS t0 {join} images AS i ON i.id = t0.image_id"
+JOIN_TAG = " {join} image_tags AS t{n} ON t{n}.image_id = i.id AND t{n}.tag = :tag{n}"
 SELECT_STORAGE_REFS = (
     "SELECT id, guid, storage_key FROM images WHERE id > :after_id ORDER BY id LIMIT :limit"
 )
@@ -51,7 +59,6 @@ WHERE_AUTHOR = "i.author = :author"
 WHERE_OLDER = (
     "(i.created_at < :after_created_at OR (i.created_at = :after_created_at AND i.id < :after_id))"
 )
-WHERE_TAG = "EXISTS (SELECT 1 FROM image_tags AS t WHERE t.image_id = i.id AND t.tag = :{})"
 NEWEST_FIRST = " ORDER BY i.created_at DESC, i.id DESC LIMIT :limit"
 WHERE_FIRST_TAG = "t0.tag = :tag0 AND t0.is_private = 0"
 WHERE_OLDER_BY_TAG = (
@@ -60,20 +67,22 @@ WHERE_OLDER_BY_TAG = (
 )
 NEWEST_FIRST_BY_TAG = " ORDER BY t0.created_at DESC, t0.image_id DESC LIMIT :limit"
 ONE_ROW = " LIMIT 1"
+SELECT_BY_GUID = (
+    "SELECT " + IMAGE_COLUMNS + ", {tags} AS tags"  # noqa: S608 - constants
+    " FROM images AS i WHERE " + WHERE_GUID
+)
 
 KEYS_PER_QUERY = 500  # below SQLite's default limit of bound parameters
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def time_text(value: datetime) -> str:
-    """Datetime → fixed-width UTC text (naive values are taken as UTC)."""
-    utc = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
-    return utc.strftime(TIME_FORMAT)
+def normal_tags(tags: Sequence[str]) -> list[str]:
+    """Tags as ``ImageDetail`` keeps them: lower-cased, first occurrence only."""
+    return list(dict.fromkeys(tag.lower() for tag in tags))
 
 
-def image_params(image: NewImage) -> dict[str, Any]:
+def image_params(dialect: Dialect, image: NewImage) -> dict[str, Any]:
     """NewImage → the named parameters of ``INSERT_IMAGE``."""
-    created = time_text(image.created_at)
+    created = dialect.to_db_time(image.created_at)
     return {
         "guid": image.guid,
         "prompt": image.prompt,
@@ -89,8 +98,8 @@ def image_params(image: NewImage) -> dict[str, Any]:
     }
 
 
-def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
-    """A row of ``IMAGE_COLUMNS`` plus its tags → StoredImage (aware UTC datetimes)."""
+def image_from_row(dialect: Dialect, row: Row, tags: Sequence[str]) -> StoredImage:
+    """A row of ``IMAGE_COLUMNS`` plus its tags → StoredImage (datetimes aware UTC)."""
     return StoredImage(
         id=row["id"],
         guid=row["guid"],
@@ -103,8 +112,8 @@ def image_from_row(row: Mapping[str, Any], tags: Sequence[str]) -> StoredImage:
         size_bytes=row["size_bytes"],
         sha256=row["sha256"],
         storage_key=row["storage_key"],
-        created_at=datetime.strptime(row["created_at"], TIME_FORMAT).replace(tzinfo=UTC),
-        updated_at=datetime.strptime(row["updated_at"], TIME_FORMAT).replace(tzinfo=UTC),
+        created_at=dialect.from_db_time(row["created_at"]),
+        updated_at=dialect.from_db_time(row["updated_at"]),
     )
 
 
@@ -116,123 +125,123 @@ def _visibility(visibility: Visibility, params: dict[str, Any]) -> str:
     return WHERE_PRIVATE
 
 
-def list_page_sql(query: PageQuery) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of one listing page (as ``MySQLImageRepository`` builds it)."""
+def list_page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
+    """The SQL (``:name`` placeholders) and parameters of one listing page.
+
+    Also what the EXPLAIN tests check. A public listing filtered by tag and no author is
+    driven by the first tag's index entries; one with an owner or author by
+    ``ix_images_author_newest`` (MySQL forces it: its optimizer may otherwise prefer the
+    scope index and filter the author row by row); the plain public listing by
+    ``ix_images_visibility_newest``. Further tags are joins on ``image_tags``' primary
+    key, so no plan needs a sort or a temporary table.
+    """
     params: dict[str, Any] = {"limit": query.limit}
-    tags = list(dict.fromkeys(tag.lower() for tag in query.tags))
+    tags = normal_tags(query.tags)
     by_tag = bool(tags) and not query.visibility.private and query.author is None
     if by_tag:
-        select, older, order = SELECT_IMAGES_BY_TAG, WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
+        source = FROM_TAG_INDEX.format(join=dialect.join)
+        older, order = WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
         where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
         params["tag0"] = tags[0]
     else:
-        select, older, order = SELECT_IMAGES, WHERE_OLDER, NEWEST_FIRST
+        by_author = query.visibility.private or query.author is not None
+        source = FROM_IMAGES + (dialect.author_index if by_author else "")
+        older, order = WHERE_OLDER, NEWEST_FIRST
         where = [_visibility(query.visibility, params)]
     if query.author is not None:
         where.append(WHERE_AUTHOR)
         params["author"] = query.author
     for index in range(1 if by_tag else 0, len(tags)):
-        where.append(WHERE_TAG.format(f"tag{index}"))
+        source += JOIN_TAG.format(join=dialect.join, n=index)
         params[f"tag{index}"] = tags[index]
     if query.after is not None:
         where.append(older)
-        params["after_created_at"] = time_text(query.after[0])
+        params["after_created_at"] = dialect.to_db_time(query.after[0])
         params["after_id"] = query.after[1]
-    return select + " AND ".join(where) + order, params
+    sql = "SELECT " + IMAGE_COLUMNS + source + " WHERE " + " AND ".join(where) + order
+    return sql, params
 
 
-def _placeholders(prefix: str, values: Iterable[Any], params: dict[str, Any]) -> str:
-    """``:prefix0, :prefix1, …`` for ``values``, added to ``params``."""
-    names = []
-    for index, value in enumerate(values):
-        params[f"{prefix}{index}"] = value
-        names.append(f":{prefix}{index}")
-    return ", ".join(names)
+class SQLImageRepository(ImageRepository):
+    """Image rows on the session of one unit of work (MySQL/MariaDB or SQLite)."""
 
+    def __init__(self, session: Session) -> None:
+        """Bind to ``session``; the unit of work owns the transaction."""
+        self._db = session
+        self._dialect = session.dialect
+        self._select_one = SELECT_BY_GUID.format(tags=self._dialect.tags_folded)
 
-class SQLiteImageRepository(ImageRepository):
-    """Image rows in the embedded SQLite file, on the connection of one ``SQLiteContext``."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        """Bind to ``connection`` (rows as ``sqlite3.Row``); the context owns the transaction."""
-        self._connection = connection
-
-    @translated
     def add(self, image: NewImage) -> StoredImage:
         """Insert a row and its tags; ``ConstraintViolationError`` on a duplicate guid."""
-        params = image_params(image)
-        cursor = self._connection.execute(INSERT_IMAGE, params)
-        image_id = int(cursor.lastrowid or 0)
-        tags = list(dict.fromkeys(tag.lower() for tag in image.tags))  # as ImageDetail has them
+        params = image_params(self._dialect, image)
+        image_id = self._db.insert(INSERT_IMAGE, params)
+        tags = normal_tags(image.tags)
         if tags:
             same = {"image_id": image_id, "is_private": params["is_private"]}
-            self._connection.executemany(
+            self._db.run_many(
                 INSERT_TAG,
                 [
                     {**same, "tag": tag, "ordinal": n, "created_at": params["created_at"]}
                     for n, tag in enumerate(tags)
                 ],
             )
-        return image_from_row({**params, "id": image_id}, tags)
+        return image_from_row(self._dialect, {**params, "id": image_id}, tags)
 
-    @translated
     def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
         """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
         params: dict[str, Any] = {"guid": guid}
-        sql = SELECT_IMAGES + WHERE_GUID + " AND " + _visibility(visibility, params) + ONE_ROW
-        found = self._fetch_images(sql, params)
-        return found[0] if found else None
+        where = " AND " + _visibility(visibility, params)
+        rows = self._db.rows(self._select_one + where + ONE_ROW, params)
+        if not rows:
+            return None
+        folded = rows[0]["tags"]
+        return image_from_row(self._dialect, rows[0], str(folded).split(",") if folded else [])
 
-    @translated
     def list_page(self, query: PageQuery) -> list[StoredImage]:
         """Up to ``query.limit`` rows newest first, strictly older than ``query.after``."""
-        return self._fetch_images(*list_page_sql(query))
+        return self._fetch_images(*list_page_sql(self._dialect, query))
 
-    @translated
     def delete(self, guid: str, visibility: Visibility, *, author: str) -> StoredImage:
         """Delete ``author``'s row with ``guid`` in ``visibility``; else ``RecordNotFoundError``."""
         params: dict[str, Any] = {"guid": guid, "author": author}
-        where = [WHERE_GUID, _visibility(visibility, params), WHERE_AUTHOR]
-        found = self._fetch_images(SELECT_IMAGES + " AND ".join(where) + ONE_ROW, params)
+        where = " AND ".join([WHERE_GUID, _visibility(visibility, params), WHERE_AUTHOR])
+        found = self._fetch_images(
+            SELECT_IMAGES + where + ONE_ROW + self._dialect.for_update, params
+        )
         if not found:
             raise RecordNotFoundError
-        self._connection.execute(DELETE_IMAGE, {"id": found[0].id})  # tags: ON DELETE CASCADE
+        self._db.run(DELETE_IMAGE, {"id": found[0].id})  # tags go by ON DELETE CASCADE
         return found[0]
 
-    @translated
     def count(self) -> int:
         """Number of image rows, public and private."""
-        row = self._connection.execute(COUNT_IMAGES).fetchone()
-        return int(row["n"]) if row else 0
+        rows = self._db.rows(COUNT_IMAGES)
+        return int(rows[0]["n"]) if rows else 0
 
-    @translated
     def storage_keys(self, keys: Sequence[str]) -> set[str]:
         """Return which of ``keys`` some row references (queried in batches)."""
         unique = list(dict.fromkeys(keys))
         found: set[str] = set()
         for start in range(0, len(unique), KEYS_PER_QUERY):
             params: dict[str, Any] = {}
-            marks = _placeholders("k", unique[start : start + KEYS_PER_QUERY], params)
-            rows = self._connection.execute(SELECT_STORAGE_KEYS.format(keys=marks), params)
+            marks = placeholders("k", unique[start : start + KEYS_PER_QUERY], params)
+            rows = self._db.rows(SELECT_STORAGE_KEYS.format(keys=marks), params)
             found.update(str(row["storage_key"]) for row in rows)
         return found
 
-    @translated
     def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
         """Up to ``limit`` rows (public and private) with ``id > after_id``, by id."""
-        rows = self._connection.execute(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
-        return [
-            StorageRef(int(row["id"]), str(row["guid"]), str(row["storage_key"])) for row in rows
-        ]
+        rows = self._db.rows(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
+        return [StorageRef(int(r["id"]), str(r["guid"]), str(r["storage_key"])) for r in rows]
 
     def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:
         """Run an image SELECT, then one query for all the rows' tags."""
-        rows = self._connection.execute(sql, params).fetchall()
+        rows = self._db.rows(sql, params)
         if not rows:
             return []
         tags: dict[int, list[str]] = {int(row["id"]): [] for row in rows}
         tag_params: dict[str, Any] = {}
-        marks = _placeholders("id", tags, tag_params)
-        for tag_row in self._connection.execute(SELECT_TAGS.format(ids=marks), tag_params):
+        marks = placeholders("id", list(tags), tag_params)
+        for tag_row in self._db.rows(SELECT_TAGS.format(ids=marks), tag_params):
             tags[int(tag_row["image_id"])].append(str(tag_row["tag"]))
-        return [image_from_row(row, tags[int(row["id"])]) for row in rows]
+        return [image_from_row(self._dialect, row, tags[int(row["id"])]) for row in rows]

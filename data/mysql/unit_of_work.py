@@ -29,13 +29,12 @@ from typing import TYPE_CHECKING, Self, cast
 
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
-from data.context import UnitOfWork
+from data.dialect import Session
 from data.mysql.cursor import is_disconnect
+from data.mysql.dialect import MYSQL
 from data.mysql.errors import DRIVER_ERRORS, mysql_errors
-from data.mysql.idempotency_repository import MySQLIdempotencyRepository
-from data.mysql.rate_counter_repository import MySQLRateCounterRepository
-from data.mysql.repository import MySQLImageRepository
-from data.mysql.user_repository import MySQLUserRepository
+from data.repositories import bind_repositories
+from data.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from data.mysql.database import MySQLDatabase
@@ -68,10 +67,7 @@ class DatabaseContext(UnitOfWork):
         self._cursor = cast(MySQLCursorBufferedDict, self._unit)
         self._closed = False
         self._previous: DatabaseContext | None = None
-        self.images = MySQLImageRepository(self._cursor)
-        self.idempotency = MySQLIdempotencyRepository(self._cursor)
-        self.users = MySQLUserRepository(self._cursor)
-        self.rate_counters = MySQLRateCounterRepository(self._cursor)
+        bind_repositories(self, Session(self._cursor, MYSQL))
 
     @property
     def cursor(self) -> MySQLCursorBufferedDict:

@@ -1,0 +1,106 @@
+"""What differs between the SQL backends, in one small object, and the session over it.
+
+The repositories in ``data/repositories/`` write every statement once, with named
+parameters in SQLite's style (``:guid``), and run it through a :class:`Session`: the
+cursor of one unit of work plus its :class:`Dialect`. A dialect supplies only what
+truly differs between MySQL/MariaDB and SQLite: the placeholder style, how a datetime
+is stored, the counter upsert, purging with a limit, two index hints, the tag fold of
+a read by guid, and which driver errors mean what. The DDL lives in ``sql/migrations``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from core.exceptions import PixyProxyException
+
+Row = Mapping[str, Any]
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One backend's SQL differences (see the module docstring)."""
+
+    name: str
+    pyformat: bool  # placeholders %(name)s (MySQL) instead of :name (SQLite)
+    to_db_time: Callable[[datetime], Any]  # aware or UTC naive datetime -> stored value
+    from_db_time: Callable[[Any], datetime]  # stored value -> aware UTC datetime
+    upsert: str  # INSERT ... <upsert> col = ...: update the row whose {key} exists
+    author_index: str  # hint after "images AS i" for an author's listing
+    join: str  # a join that keeps the written table order
+    for_update: str  # locks the row a delete reads first
+    tags_folded: str  # expression: the tags of image i, comma-separated, by ordinal
+    limited_delete: bool  # DELETE ... ORDER BY ... LIMIT is allowed
+    driver_errors: tuple[type[BaseException], ...]
+    translate: Callable[[BaseException], PixyProxyException]
+
+    def sql(self, text: str) -> str:
+        """``text`` with its ``:name`` placeholders in this dialect's style."""
+        return _pyformat(text) if self.pyformat else text
+
+    def purge(self, table: str, key: str, where: str, order: str) -> str:
+        """``DELETE`` at most ``:limit`` rows of ``table`` matching ``where``, by ``order``."""
+        if self.limited_delete:
+            return f"DELETE FROM {table} WHERE {where} ORDER BY {order} LIMIT :limit"  # noqa: S608
+        return (
+            f"DELETE FROM {table} WHERE {key} IN"  # noqa: S608 - constants only
+            f" (SELECT {key} FROM {table} WHERE {where} ORDER BY {order} LIMIT :limit)"
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _pyformat(text: str) -> str:
+    """``:name`` → ``%(name)s``, once per distinct statement (ours hold no literal ``%``)."""
+    return _NAMED.sub(r"%(\1)s", text)
+
+
+class Session:
+    """A unit of work's DB-API cursor through its dialect: statements, errors translated."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        """Bind to ``cursor``; the unit of work owns the transaction."""
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a query and return its rows (mappings by column name)."""
+        try:
+            self._cursor.execute(self.dialect.sql(sql), params or {})
+            return cast("list[Row]", self._cursor.fetchall())
+        except self.dialect.driver_errors as exc:
+            raise self.dialect.translate(exc) from exc
+
+    def run(self, sql: str, params: Mapping[str, Any]) -> int:
+        """Run a statement; return how many rows it changed."""
+        try:
+            self._cursor.execute(self.dialect.sql(sql), params)
+            return int(self._cursor.rowcount)
+        except self.dialect.driver_errors as exc:
+            raise self.dialect.translate(exc) from exc
+
+    def insert(self, sql: str, params: Mapping[str, Any]) -> int:
+        """Run an ``INSERT``; return the new row's id."""
+        try:
+            self._cursor.execute(self.dialect.sql(sql), params)
+            return int(self._cursor.lastrowid or 0)
+        except self.dialect.driver_errors as exc:
+            raise self.dialect.translate(exc) from exc
+
+    def run_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each parameter set."""
+        try:
+            self._cursor.executemany(self.dialect.sql(sql), params)
+        except self.dialect.driver_errors as exc:
+            raise self.dialect.translate(exc) from exc
+
+
+def placeholders(prefix: str, values: Sequence[Any], params: dict[str, Any]) -> str:
+    """``:prefix0, :prefix1, …`` for ``values``, added to ``params``."""
+    params.update((f"{prefix}{n}", value) for n, value in enumerate(values))
+    return ", ".join(f":{prefix}{n}" for n in range(len(values)))

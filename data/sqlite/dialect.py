@@ -1,0 +1,74 @@
+"""The SQLite dialect: ``:name`` placeholders, datetimes as fixed-width UTC text.
+
+Errors get the same mapping as MySQL's: ``IntegrityError`` (also a trigger's
+``RAISE(ABORT, …)``) and ``DataError`` → ``ConstraintViolationError``;
+``OperationalError`` (locked, cannot open, no such table) → ``DBConnectionError``;
+anything else → ``PixyProxyException`` (a 500). Messages never carry the driver's text.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
+from data.dialect import Dialect
+
+logger = logging.getLogger(__name__)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # fixed width, so text order is time order
+DRIVER_ERRORS = (sqlite3.Error, OSError)
+
+
+def time_text(value: datetime) -> str:
+    """Datetime → fixed-width UTC text (naive values are taken as UTC)."""
+    utc = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    return utc.strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """Stored UTC text → aware datetime."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def translate(exc: BaseException) -> PixyProxyException:
+    """Return the core exception for a ``sqlite3`` error (raise it ``from exc``)."""
+    logger.debug("sqlite error %s", type(exc).__name__)
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+        return ConstraintViolationError()
+    if isinstance(exc, sqlite3.OperationalError | OSError):
+        return DBConnectionError()
+    return PixyProxyException()
+
+
+@contextmanager
+def sqlite_errors() -> Iterator[None]:
+    """Run a block, translating any ``sqlite3`` error with ``raise ... from exc``."""
+    try:
+        yield
+    except PixyProxyException:
+        raise
+    except DRIVER_ERRORS as exc:
+        raise translate(exc) from exc
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    pyformat=False,
+    to_db_time=time_text,
+    from_db_time=parse_time,
+    upsert="ON CONFLICT ({key}) DO UPDATE SET",
+    author_index="",  # SQLite's planner picks ix_images_author_newest by itself
+    join="CROSS JOIN",  # SQLite keeps the left table as the outer loop of a CROSS JOIN
+    for_update="",  # the writer lock of the DELETE's transaction serialises writers
+    tags_folded=(  # group_concat follows the subquery's order
+        "(SELECT group_concat(tag, ',') FROM"
+        " (SELECT t.tag FROM image_tags AS t WHERE t.image_id = i.id ORDER BY t.ordinal))"
+    ),
+    limited_delete=False,
+    driver_errors=DRIVER_ERRORS,
+    translate=translate,
+)
