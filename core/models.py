@@ -102,8 +102,13 @@ class StoredImage(ImageDetail):
         Built without validating again: this row passed ``ImageDetail``'s own validators
         when it became a ``StoredImage`` (a subclass), so the values are already valid.
         """
-        fields = {name: getattr(self, name) for name in ImageDetail.model_fields}
-        return ImageDetail.model_construct(**fields)
+        values = self.__dict__
+        return ImageDetail.model_construct(
+            set(_DETAIL_FIELDS), **{name: values[name] for name in _DETAIL_FIELDS}
+        )
+
+
+_DETAIL_FIELDS = tuple(ImageDetail.model_fields)
 
 
 class NewImage(BaseModel):

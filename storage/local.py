@@ -105,7 +105,7 @@ class LocalBlobStore(BlobStore):
                 os.close(dir_fd)
 
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
-        """Stream the file, or bytes ``start``..``end`` inclusive, in 64 KiB chunks."""
+        """Stream the file, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks."""
         if (start is not None and start < 0) or (end is not None and end < (start or 0)):
             raise ValueError(f"invalid byte range {start}-{end}")
         path = self.path_for(key)

@@ -126,7 +126,7 @@ class S3BlobStore(BlobStore):
             raise _unavailable("put", exc) from exc
 
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
-        """Stream the object, or bytes ``start``..``end`` inclusive, in 64 KiB chunks."""
+        """Stream the object, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks."""
         _check_range(start, end)
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if start or end is not None:

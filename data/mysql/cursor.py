@@ -84,6 +84,12 @@ if mysql.connector.HAVE_CEXT:
     class CUnitCursor(UnitCursor, CMySQLCursorBufferedDict):
         """The cursor on the C extension."""
 
+        def fetchall(self) -> list[dict[str, Any]]:  # type: ignore[override]
+            """All rows as dictionaries (the column names computed once, not per row)."""
+            rows = super(CMySQLCursorBufferedDict, self).fetchall()
+            names = self.column_names
+            return [dict(zip(names, row, strict=True)) for row in rows]
+
     def unit_cursor(connection: Any) -> UnitCursor:
         """The reusable cursor for ``connection`` (pure or C extension)."""
         if isinstance(connection, CMySQLConnection):

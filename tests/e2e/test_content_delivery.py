@@ -25,6 +25,7 @@ from core.settings import Settings
 from data.mysql.schema import apply_mysql_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
+from storage.blob_store import CHUNK_SIZE
 from storage.s3 import S3BlobStore
 from tests.support.live_server import LiveServer
 from tests.support.live_server_fixtures import StartServer, assert_no_500
@@ -36,7 +37,7 @@ from web.app import create_app
 pytestmark = [pytest.mark.e2e, pytest.mark.mysql, pytest.mark.s3]
 
 CURL = "/usr/bin/curl"
-IMAGE_PIXELS = 300  # an offline PNG of about 260 KiB: several 64 KiB chunks
+IMAGE_PIXELS = 300  # an offline PNG of about 260 KiB: one chunk, sent as a plain response
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 PRIVATE_CACHE = "private, max-age=0, must-revalidate"
 ServeWith = Callable[..., tuple[Services, str]]
@@ -425,6 +426,25 @@ def test_private_content_is_private_and_never_redirected(serve: ServeWith) -> No
 
 
 BIG_PIXELS = 1700  # an uncompressed offline PNG of about 8.3 MiB
+
+
+def test_an_image_of_several_chunks_streams_byte_exact_whole_and_ranged(
+    serve: ServeWith, backing: Settings
+) -> None:
+    creating = build_services(
+        backing, generator=OfflineImageGenerator(size=900, compression_level=0)
+    )
+    stored = store_image(creating)
+    creating.close()
+    assert stored.detail.size_bytes > 4 * CHUNK_SIZE
+    _, base_url = serve()
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        whole = http.get(url_of(stored))
+        start = CHUNK_SIZE - 10  # across a chunk boundary
+        ranged = http.get(url_of(stored), headers={"Range": f"bytes={start}-"})
+    assert whole.status_code == 200 and whole.content == stored.data
+    assert whole.headers["content-length"] == str(len(stored.data))
+    assert ranged.status_code == 206 and ranged.content == stored.data[start:]
 
 
 def test_a_client_going_away_mid_download_closes_the_s3_read(

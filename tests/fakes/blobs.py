@@ -44,7 +44,7 @@ class InMemoryBlobStore(BlobStore):
         self.blobs[key] = StoredBlob(bytes(data), content_type, datetime.now(UTC))
 
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
-        """Stream the blob (or bytes ``start``..``end`` inclusive) in 64 KiB chunks."""
+        """Stream the blob (or bytes ``start``..``end`` inclusive) in ``CHUNK_SIZE`` chunks."""
         self._check()
         if (start is not None and start < 0) or (end is not None and end < (start or 0)):
             raise ValueError(f"invalid byte range {start}-{end}")

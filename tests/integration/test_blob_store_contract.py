@@ -12,7 +12,7 @@ from core.exceptions import BlobNotFoundError, BlobStoreUnavailableError, RangeN
 from storage.blob_store import CHUNK_SIZE, BlobStore
 from tests.fakes.blobs import InMemoryBlobStore
 
-BLOB_SIZE = 200 * 1024 + 123  # several chunks, the last one partial
+BLOB_SIZE = 3 * CHUNK_SIZE + 123  # several chunks, the last one partial
 
 
 @pytest.fixture(
@@ -43,7 +43,7 @@ def read(store: BlobStore, key: str, start: int | None = None, end: int | None =
     return b"".join(store.open(key, start=start, end=end))
 
 
-def test_a_blob_reads_back_byte_exact_in_chunks_of_at_most_64_kib(
+def test_a_blob_reads_back_byte_exact_in_chunks_of_at_most_chunk_size(
     store: BlobStore, blob: bytes
 ) -> None:
     key = new_key()

@@ -17,7 +17,7 @@ from core.models import ImageContent
 from storage.blob_store import CHUNK_SIZE, BlobStream
 from web.content_response import BlobStreamingResponse
 
-DATA = bytes(range(256)) * 1024  # 256 KiB: four chunks
+DATA = bytes(range(256)) * (4 * CHUNK_SIZE // 256)  # four chunks
 
 
 class RecordingBody:
