@@ -29,7 +29,7 @@ from typing import Any
 import mysql.connector
 
 from core.settings import Settings
-from data.mysql.schema import apply_mysql_schema
+from data.mysql.migrate import apply_mysql_schema
 from service.image_service import ImageService
 from service.init import Services, build_services
 from service.pagination import encode_cursor

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -39,10 +40,21 @@ class Dialect:
     limited_delete: bool  # DELETE ... ORDER BY ... LIMIT is allowed
     driver_errors: tuple[type[BaseException], ...]
     translate: Callable[[BaseException], PixyProxyException]
+    no_such_table: Callable[[BaseException], bool]
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` placeholders in this dialect's style."""
         return _pyformat(text) if self.pyformat else text
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Run a block, translating any driver error with ``raise ... from exc``."""
+        try:
+            yield
+        except PixyProxyException:
+            raise
+        except self.driver_errors as exc:
+            raise self.translate(exc) from exc
 
     def purge(self, table: str, key: str, where: str, order: str) -> str:
         """``DELETE`` at most ``:limit`` rows of ``table`` matching ``where``, by ``order``."""

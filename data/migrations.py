@@ -8,24 +8,36 @@ recorded in a ``schema_migrations`` table (version, name, checksum, applied_at).
 database made by that release (which has the tables but no ``schema_migrations``) is
 recognised and upgraded in place.
 
-This module loads and splits the files and decides what is pending; the runners that
-execute them live beside each backend (``data/mysql/migrate.py``,
-``data/sqlite/migrate.py``).
+This module loads and splits the files, decides what is pending and applies it on a
+DB-API cursor through the backend's dialect; what each backend adds (the
+``schema_migrations`` DDL, the lock that serialises runners, creating the database)
+lives in ``data/mysql/migrate.py`` and ``data/sqlite/database.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
+from typing import Any
 
 from core.exceptions import SchemaVersionError
+from data.dialect import Dialect
+
+logger = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _COMMENT = re.compile(r"(^|\s)--(\s.*)?$")  # "-- text" comments (migrations quote no "--")
 DIALECTS = ("mysql", "sqlite")
+SELECT_APPLIED = "SELECT version, checksum FROM schema_migrations"
+INSERT_APPLIED = (
+    "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+    " VALUES (:version, :name, :checksum, :applied_at)"
+)
 
 
 @dataclass(frozen=True)
@@ -72,11 +84,6 @@ def load_migrations(dialect: str) -> list[Migration]:
     if [m.version for m in ordered] != list(range(1, len(ordered) + 1)):
         raise ValueError(f"{dialect} migrations are not numbered 1, 2, 3, … without gaps")
     return ordered
-
-
-def latest_version(dialect: str) -> int:
-    """The newest schema version this release knows for ``dialect``."""
-    return load_migrations(dialect)[-1].version
 
 
 def mysql_statements(text: str) -> list[str]:
@@ -129,11 +136,6 @@ def pending_migrations(
     return [m for m in migrations if m.version not in applied]
 
 
-def changed_migrations(migrations: list[Migration], applied: dict[int, str]) -> list[Migration]:
-    """Applied migrations whose file changed since (recorded checksum differs)."""
-    return [m for m in migrations if m.version in applied and applied[m.version] != m.checksum]
-
-
 @dataclass(frozen=True)
 class SchemaStatus:
     """Where a database's schema stands against this release."""
@@ -146,3 +148,55 @@ class SchemaStatus:
     def up_to_date(self) -> bool:
         """Whether nothing is pending."""
         return not self.pending
+
+
+def applied_versions(cursor: Any, dialect: Dialect) -> dict[int, str]:
+    """Version → checksum of what the database records (empty: no ``schema_migrations``)."""
+    try:
+        cursor.execute(SELECT_APPLIED)
+    except dialect.driver_errors as exc:
+        if dialect.no_such_table(exc):
+            return {}
+        raise
+    return {int(row[0]): str(row[1]) for row in cursor.fetchall()}
+
+
+def schema_status(cursor: Any, dialect: Dialect, *, where: str) -> SchemaStatus:
+    """Where the schema stands; ``SchemaVersionError`` if it is newer than this release."""
+    migrations = load_migrations(dialect.name)
+    applied = applied_versions(cursor, dialect)
+    pending = pending_migrations(migrations, applied, where=where)
+    return SchemaStatus(
+        current=max(applied, default=0),
+        latest=migrations[-1].version,
+        pending=tuple(m.label for m in pending),
+    )
+
+
+def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migration]:
+    """Apply what ``schema_migrations`` does not record yet, in order; return it.
+
+    The caller has created ``schema_migrations`` and holds the lock that keeps other
+    runners out. A migration whose file changed since it was applied is logged.
+    """
+    migrations = load_migrations(dialect.name)
+    applied = applied_versions(cursor, dialect)
+    for migration in migrations:
+        if applied.get(migration.version, migration.checksum) != migration.checksum:
+            logger.warning("migration %s changed after it was applied", migration.label)
+    pending = pending_migrations(migrations, applied, where=where)
+    split = mysql_statements if dialect.name == "mysql" else sqlite_statements
+    for migration in pending:
+        for statement in split(migration.text):
+            cursor.execute(statement)
+        cursor.execute(
+            dialect.sql(INSERT_APPLIED),
+            {
+                "version": migration.version,
+                "name": migration.name,
+                "checksum": migration.checksum,
+                "applied_at": dialect.to_db_time(datetime.now(UTC)),
+            },
+        )
+        logger.info("applied migration %s to %s", migration.label, where)
+    return pending

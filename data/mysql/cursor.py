@@ -23,20 +23,7 @@ from typing import Any
 import mysql.connector
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
-from data.mysql.errors import DRIVER_ERRORS
-
-# Server errors that mean "this session is gone": server shutdown, connection killed,
-# disconnected for inactivity (MySQL 8). Client errors 2000-2999 (server gone away, lost
-# connection, cannot connect, ...) mean the same.
-_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
-
-
-def is_disconnect(exc: BaseException) -> bool:
-    """True when ``exc`` says the session to the server is lost."""
-    errno = getattr(exc, "errno", None)
-    if not isinstance(errno, int):
-        return isinstance(exc, OSError)
-    return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
+from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
 
 class UnitCursor:

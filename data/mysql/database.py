@@ -21,7 +21,7 @@ import mysql.connector
 from core.settings import Settings
 from data.database import Database
 from data.migrations import Migration, SchemaStatus
-from data.mysql.errors import mysql_errors
+from data.mysql.dialect import MYSQL
 from data.mysql.pool import ConnectionPool, PooledConnection
 from data.mysql.unit_of_work import DatabaseContext
 
@@ -114,19 +114,19 @@ class MySQLDatabase(Database):
 
     def ping(self) -> None:
         """Run ``SELECT 1`` on a pooled connection; raise ``DBConnectionError`` if it fails."""
-        with self.context() as db, mysql_errors():
+        with self.context() as db, MYSQL.errors():
             db.cursor.execute("SELECT 1")
             db.cursor.fetchall()
 
     def migrate(self) -> list[Migration]:
         """Create ``DB_NAME`` if missing and apply pending migrations (admin credentials)."""
-        from data.mysql.schema import apply_mysql_schema  # noqa: PLC0415 - it imports us
+        from data.mysql.migrate import apply_mysql_schema  # noqa: PLC0415 - it imports us
 
         return apply_mysql_schema(self._settings)
 
     def schema_status(self) -> SchemaStatus:
         """Where ``DB_NAME``'s schema stands (read only, on a connection of its own)."""
-        from data.mysql.schema import mysql_schema_status  # noqa: PLC0415 - it imports us
+        from data.mysql.migrate import mysql_schema_status  # noqa: PLC0415 - it imports us
 
         return mysql_schema_status(self._settings)
 

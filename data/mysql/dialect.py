@@ -1,11 +1,104 @@
-"""The MySQL/MariaDB dialect: ``%(name)s`` placeholders, naive UTC ``DATETIME(6)``."""
+"""The MySQL/MariaDB dialect: ``%(name)s`` placeholders, naive UTC ``DATETIME(6)``, errors.
+
+Nothing above ``data/`` sees a mysql-connector exception. Messages are fixed texts:
+never the driver's message (it may quote SQL or values), never a password.
+
+Mapping (decided here, documented once):
+
+- ``IntegrityError`` (duplicate key, foreign key), ``DataError`` (a value does not fit
+  its column) and a trigger's ``SIGNAL SQLSTATE '45000'`` (errno 1644, a plain
+  ``DatabaseError``): ``ConstraintViolationError`` (409) — the database refused the data.
+- ``OperationalError``, ``InterfaceError``, ``PoolError``, timeouts, the client-side
+  errors (errno 2000-2999: cannot connect, server gone, connection lost; the C
+  extension raises some as a plain ``DatabaseError``), and the errors that
+  mean "this database is not usable as configured" (access denied, unknown database,
+  missing table: run ``pixyproxy init-db``): ``DBConnectionError`` (503).
+- Anything else (a programming error): ``PixyProxyException`` with the generic message,
+  which the web layer answers with a 500.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
+import mysql.connector
+from mysql.connector import errors
+
+from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
-from data.mysql.errors import DRIVER_ERRORS, translate
+
+logger = logging.getLogger(__name__)
+
+ER_SIGNAL_EXCEPTION = 1644
+ER_NO_SUCH_TABLE = 1146
+SQLSTATE_USER_SIGNAL = "45000"
+# access denied (db, user, table), unknown database, missing table
+_NOT_USABLE_ERRNOS = frozenset({1044, 1045, 1049, 1142, 1146})
+# CR_* client errors (2002 socket, 2003 TCP, 2006 gone away, 2013/2055 lost, ...)
+_CLIENT_ERRNOS = range(2000, 3000)
+
+_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    errors.OperationalError,
+    errors.InterfaceError,
+    errors.PoolError,
+    errors.ConnectionTimeoutError,
+    errors.ReadTimeoutError,
+    errors.WriteTimeoutError,
+    OSError,
+)
+
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError)
+if mysql.connector.HAVE_CEXT:
+    # The C extension's commit() and rollback() let its own errors out untranslated.
+    from _mysql_connector import MySQLError
+
+    DRIVER_ERRORS = (*DRIVER_ERRORS, MySQLError)
+
+
+def as_connector_error(exc: BaseException) -> BaseException:
+    """A raw C-extension error as the connector's own class; anything else as it is."""
+    if isinstance(exc, errors.Error | OSError):
+        return exc
+    errno = getattr(exc, "errno", None)
+    if not isinstance(errno, int):
+        return exc
+    converted: BaseException = errors.get_mysql_exception(
+        errno, msg=getattr(exc, "msg", None), sqlstate=getattr(exc, "sqlstate", None)
+    )
+    return converted
+
+
+def translate(exc: BaseException) -> PixyProxyException:
+    """Return the core exception for a driver error (the caller raises it ``from exc``)."""
+    exc = as_connector_error(exc)
+    errno = getattr(exc, "errno", None)
+    sqlstate = getattr(exc, "sqlstate", None)
+    logger.debug("mysql error %s (errno=%s, sqlstate=%s)", type(exc).__name__, errno, sqlstate)
+    if isinstance(exc, errors.IntegrityError | errors.DataError):
+        return ConstraintViolationError()
+    if errno == ER_SIGNAL_EXCEPTION or sqlstate == SQLSTATE_USER_SIGNAL:
+        return ConstraintViolationError()
+    if isinstance(exc, _CONNECTION_ERRORS) or errno in _NOT_USABLE_ERRNOS:
+        return DBConnectionError()
+    if isinstance(errno, int) and errno in _CLIENT_ERRNOS:
+        return DBConnectionError()
+    return PixyProxyException()
+
+
+# Server errors that mean "this session is gone": server shutdown, connection killed,
+# disconnected for inactivity (MySQL 8). Client errors 2000-2999 (server gone away, lost
+# connection, cannot connect, ...) mean the same.
+_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when ``exc`` says the session to the server is lost."""
+    errno = getattr(exc, "errno", None)
+    if not isinstance(errno, int):
+        return isinstance(exc, OSError)
+    return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
 
 
 def naive_utc(value: datetime) -> datetime:
@@ -35,4 +128,5 @@ MYSQL = Dialect(
     limited_delete=True,
     driver_errors=DRIVER_ERRORS,
     translate=translate,
+    no_such_table=lambda exc: getattr(exc, "errno", None) == ER_NO_SUCH_TABLE,
 )

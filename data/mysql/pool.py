@@ -36,8 +36,8 @@ from typing import Any
 from mysql.connector import errors
 
 from core.exceptions import DBConnectionError
-from data.mysql.cursor import UnitCursor, is_disconnect, unit_cursor
-from data.mysql.errors import DRIVER_ERRORS
+from data.mysql.cursor import UnitCursor, unit_cursor
+from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
 logger = logging.getLogger(__name__)
 

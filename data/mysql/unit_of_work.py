@@ -30,9 +30,7 @@ from typing import TYPE_CHECKING, Self, cast
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.dialect import Session
-from data.mysql.cursor import is_disconnect
-from data.mysql.dialect import MYSQL
-from data.mysql.errors import DRIVER_ERRORS, mysql_errors
+from data.mysql.dialect import DRIVER_ERRORS, MYSQL, is_disconnect
 from data.repositories import bind_repositories
 from data.unit_of_work import UnitOfWork
 
@@ -115,7 +113,7 @@ class DatabaseContext(UnitOfWork):
         if self._unit.unit_fresh:
             return
         try:
-            with mysql_errors():
+            with MYSQL.errors():
                 self._connection.commit()
         except BaseException as exc:
             if is_disconnect(exc.__cause__ or exc):

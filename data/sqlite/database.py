@@ -15,14 +15,27 @@ from pathlib import Path
 
 from core.settings import Settings
 from data.database import Database
-from data.migrations import Migration, SchemaStatus, load_migrations
-from data.sqlite import migrate
-from data.sqlite.dialect import sqlite_errors
+from data.migrations import (
+    Migration,
+    SchemaStatus,
+    apply_pending,
+    load_migrations,
+    schema_status,
+)
+from data.sqlite.dialect import SQLITE
 from data.sqlite.unit_of_work import SQLiteContext
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
+CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER NOT NULL PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    checksum   TEXT    NOT NULL,
+    applied_at TEXT    NOT NULL
+)
+"""
 
 
 class SQLiteDatabase(Database):
@@ -52,7 +65,7 @@ class SQLiteDatabase(Database):
 
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""
-        with self.context() as db, sqlite_errors():
+        with self.context() as db, SQLITE.errors():
             db.cursor.execute("SELECT 1").fetchall()
 
     def close(self) -> None:
@@ -60,7 +73,7 @@ class SQLiteDatabase(Database):
 
     def _connect(self) -> sqlite3.Connection:
         """Open a connection with rows by name, foreign keys on and a busy timeout."""
-        with sqlite_errors():
+        with SQLITE.errors():
             connection = sqlite3.connect(
                 self._path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
             )
@@ -88,7 +101,7 @@ class SQLiteDatabase(Database):
         """
         if self._ready:
             return []
-        with self._lock, sqlite_errors():
+        with self._lock, SQLITE.errors():
             if self._ready:
                 return []
             self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +109,7 @@ class SQLiteDatabase(Database):
             try:
                 connection.isolation_level = None  # the migration runs its own transaction
                 connection.execute("PRAGMA journal_mode = WAL")
-                applied = migrate.migrate(connection, where=str(self._path))
+                applied = _migrate(connection, where=str(self._path))
             finally:
                 connection.close()
             self._ready = True
@@ -109,9 +122,29 @@ class SQLiteDatabase(Database):
             migrations = load_migrations("sqlite")
             labels = tuple(m.label for m in migrations)
             return SchemaStatus(current=0, latest=migrations[-1].version, pending=labels)
-        with sqlite_errors():
+        with SQLITE.errors():
             connection = self._connect()
             try:
-                return migrate.schema_status(connection, where=str(self._path))
+                return schema_status(connection.cursor(), SQLITE, where=str(self._path))
             finally:
                 connection.close()
+
+
+def _migrate(connection: sqlite3.Connection, *, where: str) -> list[Migration]:
+    """Apply the pending migrations in one ``BEGIN IMMEDIATE`` transaction.
+
+    SQLite's DDL is transactional, and the write lock also serialises processes that
+    start at once (the second waits, then finds nothing to do); a failed migration
+    leaves the file as it was. ``connection`` is in autocommit mode, so this
+    transaction is the only one.
+    """
+    cursor = connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    try:
+        cursor.execute(CREATE_MIGRATIONS_TABLE)
+        applied = apply_pending(cursor, SQLITE, where=where)
+        cursor.execute("COMMIT")
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    return applied

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
@@ -44,17 +42,6 @@ def translate(exc: BaseException) -> PixyProxyException:
     return PixyProxyException()
 
 
-@contextmanager
-def sqlite_errors() -> Iterator[None]:
-    """Run a block, translating any ``sqlite3`` error with ``raise ... from exc``."""
-    try:
-        yield
-    except PixyProxyException:
-        raise
-    except DRIVER_ERRORS as exc:
-        raise translate(exc) from exc
-
-
 SQLITE = Dialect(
     name="sqlite",
     pyformat=False,
@@ -71,4 +58,5 @@ SQLITE = Dialect(
     limited_delete=False,
     driver_errors=DRIVER_ERRORS,
     translate=translate,
+    no_such_table=lambda exc: "no such table" in str(exc),
 )

@@ -8,7 +8,7 @@ import sqlite3
 
 from data.dialect import Session
 from data.repositories import bind_repositories
-from data.sqlite.dialect import SQLITE, sqlite_errors
+from data.sqlite.dialect import SQLITE
 from data.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -31,13 +31,13 @@ class SQLiteContext(UnitOfWork):
 
     def begin_transaction(self) -> None:
         """Start a transaction (a no-op when one is already open)."""
-        with sqlite_errors():
+        with SQLITE.errors():
             if not self._connection.in_transaction:
                 self._connection.execute("BEGIN")
 
     def commit_transaction(self) -> None:
         """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
-        with sqlite_errors():
+        with SQLITE.errors():
             self._connection.commit()
 
     def rollback_transaction(self) -> None:

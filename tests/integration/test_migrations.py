@@ -16,7 +16,7 @@ from data.image_repository import Visibility
 from data.init import apply_schema
 from data.migrations import load_migrations, mysql_statements, sqlite_statements
 from data.mysql.database import MySQLDatabase
-from data.mysql.schema import TABLES_SCRIPT, apply_mysql_schema, script_statements
+from data.mysql.migrate import TABLES_SCRIPT, apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
 from service.init import check_schema
 from tests.support.first_release import old_images, write_mysql_database, write_sqlite_database

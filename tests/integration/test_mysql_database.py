@@ -20,7 +20,7 @@ from core.models import NewImage
 from core.settings import Settings
 from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
-from data.mysql.schema import SQL_DIR, apply_mysql_schema
+from data.mysql.migrate import SQL_DIR, apply_mysql_schema
 from data.mysql.unit_of_work import get_current_db_context
 from tests.support.mysql_fixtures import admin_connect, empty_tables, make_mysql_settings
 

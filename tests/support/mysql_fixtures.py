@@ -26,7 +26,7 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.settings import Settings
 from data.mysql.database import MySQLDatabase
-from data.mysql.schema import apply_mysql_schema
+from data.mysql.migrate import apply_mysql_schema
 from data.sqlite.database import SQLiteDatabase
 
 TABLES_CHILD_FIRST = ("image_tags", "images", "users", "idempotency_keys", "rate_counters")

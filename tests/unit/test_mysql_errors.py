@@ -4,7 +4,7 @@ import pytest
 from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
-from data.mysql.errors import translate
+from data.mysql.dialect import translate
 
 
 @pytest.mark.parametrize("errno", [2002, 2003, 2006, 2013, 2055])
