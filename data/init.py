@@ -10,16 +10,14 @@ from core.settings import Settings
 from data.database import Database
 from data.migrations import Migration, SchemaStatus
 from data.mysql.database import MySQLDatabase
-from data.mysql.unit_of_work import DatabaseContext, get_current_db_context, set_db_context
+from data.mysql.unit_of_work import DatabaseContext
 from data.sqlite.database import SQLiteDatabase
 
 __all__ = [
     "DatabaseContext",
     "apply_schema",
     "build_database",
-    "get_current_db_context",
     "schema_status",
-    "set_db_context",
 ]
 
 

@@ -13,7 +13,6 @@ Sessions use mysql-connector's C extension when it loads (``HAVE_CEXT``), else, 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import mysql.connector
@@ -26,17 +25,6 @@ from data.mysql.pool import ConnectionPool, PooledConnection
 from data.mysql.unit_of_work import DatabaseContext
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PoolStats:
-    """Counters of one ``MySQLDatabase``, cheap enough to read in tests and health checks."""
-
-    size: int
-    in_use: int
-    checkouts: int
-    pool_builds: int
-    sessions_seen: int  # distinct server connection ids handed out so far
 
 
 def connection_args(settings: Settings, *, database: str | None) -> dict[str, Any]:
@@ -133,18 +121,6 @@ class MySQLDatabase(Database):
     def close(self) -> None:
         """Close the idle pooled connections; the next use opens new ones."""
         self._pool.close()
-
-    @property
-    def stats(self) -> PoolStats:
-        """Current counters (see ``PoolStats``)."""
-        counters = self._pool.counters()
-        return PoolStats(
-            size=counters.size,
-            in_use=counters.in_use,
-            checkouts=counters.checkouts,
-            pool_builds=counters.pool_builds,
-            sessions_seen=counters.sessions_seen,
-        )
 
     def acquire(self) -> PooledConnection:
         """Check a connection out, waiting at most ``DB_POOL_TIMEOUT`` seconds.

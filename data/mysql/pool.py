@@ -66,18 +66,6 @@ class PooledConnection:
             self.connection.close()
 
 
-@dataclass(frozen=True)
-class PoolCounters:
-    """The pool's counters at one moment."""
-
-    size: int
-    in_use: int
-    opened: int  # sessions that exist now (idle + in use)
-    checkouts: int
-    pool_builds: int  # times the pool was (re)filled after being empty or closed
-    sessions_seen: int  # distinct server session ids handed out so far
-
-
 class ConnectionPool:
     """Up to ``size`` sessions made by ``connect``; see the module docstring."""
 
@@ -97,11 +85,7 @@ class ConnectionPool:
         self._cond = threading.Condition(threading.Lock())
         self._idle: list[PooledConnection] = []  # a stack: the last returned is reused first
         self._opened = 0
-        self._in_use = 0
-        self._checkouts = 0
-        self._builds = 0
         self._filled = False
-        self._sessions: set[int] = set()
 
     def checkout(self) -> PooledConnection:
         """A connection for one unit of work; ``DBConnectionError`` when none comes free."""
@@ -126,8 +110,6 @@ class ConnectionPool:
                         f"Database connection pool exhausted: no connection came free "
                         f"within {self._timeout:g} seconds."
                     )
-            self._in_use += 1
-            self._checkouts += 1
         try:
             if pooled is None:
                 pooled = self._open()
@@ -138,7 +120,6 @@ class ConnectionPool:
                 pooled.close()
             self._forget(1)
             raise
-        self._note_session(pooled)
         return pooled
 
     def checkin(self, pooled: PooledConnection, *, broken: bool = False) -> None:
@@ -149,7 +130,6 @@ class ConnectionPool:
             return
         pooled.returned_at = time.monotonic()
         with self._cond:
-            self._in_use -= 1
             self._idle.append(pooled)
             self._cond.notify()
 
@@ -161,18 +141,6 @@ class ConnectionPool:
             self._filled = False
         for pooled in idle:
             pooled.close()
-
-    def counters(self) -> PoolCounters:
-        """The current counters."""
-        with self._cond:
-            return PoolCounters(
-                size=self._size,
-                in_use=self._in_use,
-                opened=self._opened,
-                checkouts=self._checkouts,
-                pool_builds=self._builds,
-                sessions_seen=len(self._sessions),
-            )
 
     def _fill(self) -> None:
         """Open the missing sessions at once (first use, or after ``close``)."""
@@ -186,13 +154,11 @@ class ConnectionPool:
         except BaseException:
             for pooled in made:
                 pooled.close()
-            self._forget(missing, in_use=False)
+            self._forget(missing)
             raise
         with self._cond:
             self._idle.extend(made)
-            if not self._filled:
-                self._filled = True
-                self._builds += 1
+            self._filled = True
             self._cond.notify(len(made))
         logger.info("mysql pool ready: %d sessions", self._size)
 
@@ -217,17 +183,8 @@ class ConnectionPool:
             except DRIVER_ERRORS as again:
                 raise DBConnectionError() from again
 
-    def _forget(self, count: int, *, in_use: bool = True) -> None:
+    def _forget(self, count: int) -> None:
         """``count`` sessions no longer exist (closed or never opened); wake a waiter."""
         with self._cond:
             self._opened -= count
-            if in_use:
-                self._in_use -= count
             self._cond.notify(count)
-
-    def _note_session(self, pooled: PooledConnection) -> None:
-        """Remember the session id handed out (for ``sessions_seen``)."""
-        session = pooled.connection_id or 0
-        if session not in self._sessions:
-            with self._cond:
-                self._sessions.add(session)

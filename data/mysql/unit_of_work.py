@@ -13,19 +13,16 @@ block without a commit rolls back; closing returns the connection to the pool ex
 once. A unit of work costs only the round trips of its own statements: no ping at
 checkout, no cursor round trip (the session's cursor is reused), ``begin`` sends
 nothing, and no ``ROLLBACK`` follows a ``COMMIT`` (the cursor knows whether any
-statement ran since the transaction ended; see data/mysql/cursor.py).
-``set_db_context`` / ``get_current_db_context`` keep their names: a context
-registers itself for its thread on ``__enter__`` and unregisters on ``__exit__``, and
-``get_current_db_context()`` only looks (it never opens a connection).
+statement ran since the transaction ended; see data/mysql/cursor.py). The seed's
+thread-local ``set_db_context``/``get_current_db_context`` are gone: nothing read
+them, and the service passes its unit of work explicitly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-from types import TracebackType
-from typing import TYPE_CHECKING, Self, cast
+from typing import TYPE_CHECKING, cast
 
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
@@ -39,19 +36,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_local = threading.local()  # per thread: the DatabaseContext inside its ``with`` block
-
-
-def set_db_context(context: DatabaseContext | None) -> None:
-    """Register ``context`` as this thread's current context (``None`` to clear)."""
-    _local.db_context = context
-
-
-def get_current_db_context() -> DatabaseContext | None:
-    """Return this thread's current context, or ``None``; never opens a connection."""
-    current: DatabaseContext | None = getattr(_local, "db_context", None)
-    return current
-
 
 class DatabaseContext(UnitOfWork):
     """One pooled connection, its dictionary cursor, and the repositories bound to it."""
@@ -64,7 +48,6 @@ class DatabaseContext(UnitOfWork):
         self._unit = self._pooled.cursor
         self._cursor = cast(MySQLCursorBufferedDict, self._unit)
         self._closed = False
-        self._previous: DatabaseContext | None = None
         bind_repositories(self, Session(self._cursor, MYSQL))
 
     @property
@@ -77,23 +60,6 @@ class DatabaseContext(UnitOfWork):
         """The server's id of this session (``CONNECTION_ID()``), for diagnostics."""
         connection_id: int | None = self._connection.connection_id
         return connection_id
-
-    def __enter__(self) -> Self:
-        self._previous = get_current_db_context()
-        set_db_context(self)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        try:
-            super().__exit__(exc_type, exc_val, exc_tb)
-        finally:
-            set_db_context(self._previous)
-            self._previous = None
 
     def begin_transaction(self) -> None:
         """Start a transaction: without a round trip, as the session has autocommit off.

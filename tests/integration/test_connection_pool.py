@@ -27,6 +27,7 @@ from data.mysql.unit_of_work import DatabaseContext
 from service.transaction import transaction
 from tests.support.counting_proxy import CountingProxy
 from tests.support.mysql_fixtures import empty_tables, make_mysql_settings
+from tests.support.pool_stats import pool_stats
 
 pytestmark = pytest.mark.mysql
 
@@ -187,7 +188,7 @@ def test_a_session_lost_mid_transaction_fails_the_unit_and_is_discarded(
         kill(mysql_admin, lost)
         time.sleep(0.05)
         db.images.count()  # not the first statement: never retried
-    assert database.stats.in_use == 0
+    assert pool_stats(database).in_use == 0
     with database.context() as db:
         assert db.connection_id != lost
         assert db.images.find_by_guid(image.guid, Visibility()) is None
@@ -233,7 +234,7 @@ def test_many_threads_share_a_small_pool_without_errors_or_leaks(make_database: 
     for thread in threads:
         thread.join()
     assert failures == []
-    stats = database.stats
+    stats = pool_stats(database)
     assert stats.in_use == 0 and stats.sessions_seen <= 2 and stats.checkouts >= 32 * 25
 
 
