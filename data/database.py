@@ -18,10 +18,6 @@ class Database(ABC):
         """Open a unit of work; raise ``DBConnectionError`` if no connection is available."""
 
     @abstractmethod
-    def describe(self) -> str:
-        """A one-line description for the startup log (never a password)."""
-
-    @abstractmethod
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the database answers."""
 

@@ -1,7 +1,9 @@
 """The bootstrap: build every service from a ``Settings`` (the request's ``init.py``).
 
-The web app's lifespan and the CLI call :func:`build_services` once; tests call it with
-their own settings, or pass fakes for any backend.
+The one composition root: the web app's lifespan calls :func:`build_services` once,
+the CLI :func:`build_user_service`, :func:`build_reconciler` and the schema functions;
+tests call them with their own settings, or pass fakes for any backend. Whatever is
+built here is closed by the ``close()`` of what it returns.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from service.image_service import Backends
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from service.rate_limit import Clock, RateLimits, utc_now
+from service.reconcile import Reconciler
 from service.user_service import UserService
 from storage.blob_store import BlobStore
 from storage.init import build_blob_store
@@ -52,8 +55,14 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Release pooled connections."""
-        self.backends.database.close()
+        """Release everything built for these services: pool, S3 and OpenAI clients."""
+        try:
+            self.backends.database.close()
+        finally:
+            try:
+                self.backends.blobs.close()
+            finally:
+                self.backends.generator.close()
 
 
 def build_services(
@@ -96,6 +105,20 @@ def build_services(
 def build_user_service(settings: Settings) -> UserService:
     """A ``UserService`` on its own database connection, for the CLI."""
     return UserService(build_database(settings))
+
+
+def build_reconciler(settings: Settings) -> Reconciler:
+    """A ``Reconciler`` on the configured database and blob store (for the CLI)."""
+    database = build_database(settings)
+    blobs = build_blob_store(settings)
+
+    def close() -> None:
+        try:
+            database.close()
+        finally:
+            blobs.close()
+
+    return Reconciler(database, blobs, on_close=close)
 
 
 def initialise_database(settings: Settings) -> list[str]:

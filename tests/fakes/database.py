@@ -89,10 +89,6 @@ class InMemoryDatabase(Database):
         if not self.available:
             raise DBConnectionError
 
-    def describe(self) -> str:
-        """The fake's name."""
-        return "memory"
-
     def migrate(self) -> list[Migration]:
         """Nothing to migrate: the fake has no schema."""
         return []
