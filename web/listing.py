@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from core.models import MAX_PAGE_SIZE
 from service.image_service import ImageService
 from web.json_body import details_response
+from web.threads import in_thread
 
 
 class ListParams(BaseModel):
@@ -21,10 +22,15 @@ class ListParams(BaseModel):
     author: str | None = Field(default=None, max_length=64)
 
 
-def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
-    """Run the listing and answer a JSON array with a ``Link`` to the next page."""
-    page = images.list_images(
-        limit=params.limit, cursor=params.cursor, tags=params.tag, author=params.author
+async def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
+    """Run the listing (in a worker thread) and answer a JSON array with a ``Link`` to
+    the next page."""
+    page = await in_thread(
+        images.list_images,
+        limit=params.limit,
+        cursor=params.cursor,
+        tags=params.tag,
+        author=params.author,
     )
     headers: dict[str, str] = {}
     if page.next_cursor is not None:

@@ -14,6 +14,7 @@ from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
+from web.threads import in_thread
 
 router = APIRouter(
     prefix="/private/image",
@@ -42,17 +43,17 @@ def create_private_image(
 
 
 @router.get("", response_model=list[ImageDetail], responses=responses(422, 503))
-def list_private_images(
+async def list_private_images(
     images: PrivateImages, params: Annotated[ListParams, Query()], request: Request
 ) -> Response:
     """The caller's private images, newest first, one page."""
-    return list_response(images, params, request)
+    return await list_response(images, params, request)
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(404, 422, 503))
-def get_private_image(guid: UUID, images: PrivateImages) -> Response:
+async def get_private_image(guid: UUID, images: PrivateImages) -> Response:
     """One of the caller's private images."""
-    return detail_response(images.get_image_by_guid(str(guid)))
+    return detail_response(await in_thread(images.get_image_by_guid, str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {

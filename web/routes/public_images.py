@@ -14,6 +14,7 @@ from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
+from web.threads import in_thread
 
 router = APIRouter(prefix="/image", tags=["public images"])
 
@@ -35,17 +36,17 @@ def create_image(
 
 
 @router.get("", response_model=list[ImageDetail], responses=responses(401, 422, 429, 503))
-def list_images(
+async def list_images(
     images: PublicImages, params: Annotated[ListParams, Query()], request: Request
 ) -> Response:
     """Public images, newest first, one page; ``Link: rel="next"`` when more exist."""
-    return list_response(images, params, request)
+    return await list_response(images, params, request)
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 429, 503))
-def get_image(guid: UUID, images: PublicImages) -> Response:
+async def get_image(guid: UUID, images: PublicImages) -> Response:
     """One public image's details (a private image is a 404, never revealed)."""
-    return detail_response(images.get_image_by_guid(str(guid)))
+    return detail_response(await in_thread(images.get_image_by_guid, str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
