@@ -55,14 +55,11 @@ class SQLIdempotencyRepository(IdempotencyRepository):
         from_db = self._db.dialect.from_db_time
         return IdempotencyRecord(
             id=int(row["id"]),
-            scope=str(row["scope"]),
-            caller=str(row["caller"]),
             key=str(row["idempotency_key"]),
-            request_hash=str(row["request_hash"]),
-            status=str(row["status"]),
-            image_guid=str(row["image_guid"]) if row["image_guid"] is not None else None,
+            image_guid=row["image_guid"],
             created_at=from_db(row["created_at"]),
             expires_at=from_db(row["expires_at"]),
+            **{field: str(row[field]) for field in ("scope", "caller", "request_hash", "status")},
         )
 
     def add(self, new: NewIdempotencyKey) -> IdempotencyRecord:

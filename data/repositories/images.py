@@ -26,15 +26,15 @@ from core.models import NewImage, StoredImage
 from data.dialect import Dialect, Row, Session, placeholders
 from data.image_repository import ImageRepository, PageQuery, StorageRef, Visibility
 
-IMAGE_COLUMNS = (
-    "i.id, i.guid, i.prompt, i.filename, i.content_type, i.size_bytes, i.sha256,"
-    " i.author, i.is_private, i.storage_key, i.created_at, i.updated_at"
-)
+# Columns that hold a field of NewImage/StoredImage as it is; the rest are converted.
+PLAIN_FIELDS = (
+    "guid", "prompt", "filename", "content_type", "size_bytes", "sha256", "author", "storage_key"
+)  # fmt: skip
+STORED_FIELDS = (*PLAIN_FIELDS, "is_private", "created_at", "updated_at")
+IMAGE_COLUMNS = ", ".join(f"i.{column}" for column in ("id", *STORED_FIELDS))
 INSERT_IMAGE = (
-    "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
-    " author, is_private, storage_key, created_at, updated_at)"
-    " VALUES (:guid, :prompt, :filename, :content_type, :size_bytes, :sha256,"
-    " :author, :is_private, :storage_key, :created_at, :updated_at)"
+    f"INSERT INTO images ({', '.join(STORED_FIELDS)})"  # noqa: S608 - constants
+    f" VALUES ({', '.join(':' + column for column in STORED_FIELDS)})"
 )
 INSERT_TAG = (
     "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
@@ -83,37 +83,19 @@ def normal_tags(tags: Sequence[str]) -> list[str]:
 def image_params(dialect: Dialect, image: NewImage) -> dict[str, Any]:
     """NewImage → the named parameters of ``INSERT_IMAGE``."""
     created = dialect.to_db_time(image.created_at)
-    return {
-        "guid": image.guid,
-        "prompt": image.prompt,
-        "filename": image.filename,
-        "content_type": image.content_type,
-        "size_bytes": image.size_bytes,
-        "sha256": image.sha256,
-        "author": image.author,
-        "is_private": int(image.private),
-        "storage_key": image.storage_key,
-        "created_at": created,
-        "updated_at": created,
-    }
+    params = {field: getattr(image, field) for field in PLAIN_FIELDS}
+    return params | {"is_private": int(image.private), "created_at": created, "updated_at": created}
 
 
 def image_from_row(dialect: Dialect, row: Row, tags: Sequence[str]) -> StoredImage:
     """A row of ``IMAGE_COLUMNS`` plus its tags → StoredImage (datetimes aware UTC)."""
     return StoredImage(
         id=row["id"],
-        guid=row["guid"],
-        prompt=row["prompt"],
         tags=list(tags),
-        filename=row["filename"],
-        author=row["author"],
         private=bool(row["is_private"]),
-        content_type=row["content_type"],
-        size_bytes=row["size_bytes"],
-        sha256=row["sha256"],
-        storage_key=row["storage_key"],
         created_at=dialect.from_db_time(row["created_at"]),
         updated_at=dialect.from_db_time(row["updated_at"]),
+        **{field: row[field] for field in PLAIN_FIELDS},
     )
 
 
