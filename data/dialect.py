@@ -1,11 +1,6 @@
 """What differs between the SQL backends, in one small object, and the session over it.
 
-The repositories in ``data/repositories/`` write every statement once, with named
-parameters in SQLite's style (``:guid``), and run it through a :class:`Session`: the
-cursor of one unit of work plus its :class:`Dialect`. A dialect supplies only what
-truly differs between MySQL/MariaDB and SQLite: the placeholder style, how a datetime
-is stored, the counter upsert, purging with a limit, two index hints, the tag fold of
-a read by guid, and which driver errors mean what. The DDL lives in ``sql/migrations``.
+See data/README.md, "Dialects and sessions".
 """
 
 from __future__ import annotations
@@ -41,6 +36,7 @@ class Dialect:
     driver_errors: tuple[type[BaseException], ...]
     translate: Callable[[BaseException], PixyProxyException]
     no_such_table: Callable[[BaseException], bool]
+    split_script: Callable[[str], list[str]]  # a migration file → its statements
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` placeholders in this dialect's style."""

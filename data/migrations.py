@@ -1,17 +1,6 @@
 """Versioned schema migrations (CONTRACT.md §6), backend-neutral part.
 
-Migrations are numbered files in the ``sql`` package, one folder per dialect:
-``sql/migrations/mysql/0002_image_metadata.sql`` and its SQLite twin
-``sql/migrations/sqlite/0002_image_metadata.sql``. They are applied in order and
-recorded in a ``schema_migrations`` table (version, name, checksum, applied_at).
-``0001_initial`` is the first release's schema, written with ``IF NOT EXISTS``, so a
-database made by that release (which has the tables but no ``schema_migrations``) is
-recognised and upgraded in place.
-
-This module loads and splits the files, decides what is pending and applies it on a
-DB-API cursor through the backend's dialect; what each backend adds (the
-``schema_migrations`` DDL, the lock that serialises runners, creating the database)
-lives in ``data/mysql/migrate.py`` and ``data/sqlite/database.py``.
+See data/README.md, "Migrations".
 """
 
 from __future__ import annotations
@@ -19,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -86,35 +74,9 @@ def load_migrations(dialect: str) -> list[Migration]:
     return ordered
 
 
-def mysql_statements(text: str) -> list[str]:
-    """Split a MySQL migration on ``;`` after ``--`` comments are removed.
-
-    MySQL migrations hold no compound statements (procedures, triggers), so a plain
-    split is exact.
-    """
-    lines = [_COMMENT.sub("", line) for line in text.splitlines()]
-    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
-
-
-def sqlite_statements(text: str) -> list[str]:
-    """Split a SQLite migration into complete statements (``CREATE TRIGGER … END;`` included)."""
-    statements: list[str] = []
-    pending = ""
-    for line in text.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statement = pending.strip()
-            pending = ""
-            if _has_sql(statement):
-                statements.append(statement)
-    if _has_sql(pending):
-        raise ValueError("a SQLite migration ends inside a statement (missing ';')")
-    return statements
-
-
-def _has_sql(text: str) -> bool:
-    """Whether ``text`` holds anything but comments and whitespace."""
-    return any(_COMMENT.sub("", line).strip() for line in text.splitlines())
+def without_comments(text: str) -> str:
+    """``text`` with its ``-- …`` comments removed (migrations quote no ``--``)."""
+    return "\n".join(_COMMENT.sub("", line) for line in text.splitlines())
 
 
 def pending_migrations(
@@ -185,9 +147,8 @@ def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migratio
         if applied.get(migration.version, migration.checksum) != migration.checksum:
             logger.warning("migration %s changed after it was applied", migration.label)
     pending = pending_migrations(migrations, applied, where=where)
-    split = mysql_statements if dialect.name == "mysql" else sqlite_statements
     for migration in pending:
-        for statement in split(migration.text):
+        for statement in dialect.split_script(migration.text):
             cursor.execute(statement)
         cursor.execute(
             dialect.sql(INSERT_APPLIED),

@@ -1,14 +1,6 @@
 """The unit-of-work port: the request's ``DatabaseContext`` shape, backend-neutral.
 
-Usage, as the request gives it::
-
-    with database.context() as db:
-        db.begin_transaction()
-        ...  # db.images.add(...)
-        db.commit_transaction()
-
-Leaving the ``with`` block without a commit rolls back, so nothing persists by
-accident; the connection goes back to its pool.
+See data/README.md, "Units of work".
 """
 
 from __future__ import annotations

@@ -1,19 +1,6 @@
 """The one cursor of a pooled connection, reused by every unit of work on it.
 
-A dictionary, buffered cursor (the seed's ``cursor(dictionary=True)``), built once per
-session: ``connection.cursor()`` pings the server before every cursor it makes, and a
-round trip per unit of work for that is exactly what the pool avoids.
-
-It also knows where the unit of work stands, without any round trip:
-
-* ``unit_fresh``: no statement ran since the last ``COMMIT``/``ROLLBACK``, so there is
-  nothing to roll back (the context skips its exit ``ROLLBACK`` then);
-* the **first statement** of a transaction that fails because the session is gone (the
-  server killed it, ``wait_timeout``, a restart) reconnects once and runs again. That is
-  safe: with autocommit off, nothing the dead session did was committed, and no earlier
-  statement of this transaction exists to be lost;
-* ``unit_broken``: the session was lost later in a transaction (or could not be
-  revived); the pool closes it instead of reusing it.
+See data/README.md, "MySQL: the unit of work and its round trips".
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """``MySQLDatabase``: one lazily opened connection pool with a bounded wait.
 
-The seed's pool was commented out and every ``DatabaseContext`` opened a fresh
-connection. Here one ``ConnectionPool`` (data/mysql/pool.py: LIFO, no ping on a hot
-checkout, a bounded wait that ends in ``DBConnectionError``) opens its sessions on first
-use, never at import time; a server that is down at startup does not stop the service:
-every use raises ``DBConnectionError`` until it comes back.
-
-Sessions use mysql-connector's C extension when it loads (``HAVE_CEXT``), else, or with
-``DB_USE_PURE=true``, its pure-Python protocol; which one is logged at startup.
+See data/README.md, "MySQL: the pool".
 """
 
 from __future__ import annotations
@@ -21,7 +14,7 @@ from core.settings import Settings
 from data.database import Database
 from data.migrations import Migration, SchemaStatus
 from data.mysql.dialect import MYSQL
-from data.mysql.pool import ConnectionPool, PooledConnection
+from data.mysql.pool import ConnectionPool
 from data.mysql.unit_of_work import DatabaseContext
 
 logger = logging.getLogger(__name__)
@@ -98,7 +91,7 @@ class MySQLDatabase(Database):
 
     def context(self) -> DatabaseContext:
         """Open a unit of work on a pooled connection (``DBConnectionError`` if none)."""
-        return DatabaseContext(self)
+        return DatabaseContext(self._pool)
 
     def ping(self) -> None:
         """Run ``SELECT 1`` on a pooled connection; raise ``DBConnectionError`` if it fails."""
@@ -121,14 +114,3 @@ class MySQLDatabase(Database):
     def close(self) -> None:
         """Close the idle pooled connections; the next use opens new ones."""
         self._pool.close()
-
-    def acquire(self) -> PooledConnection:
-        """Check a connection out, waiting at most ``DB_POOL_TIMEOUT`` seconds.
-
-        For ``DatabaseContext``; every successful call must be paired with ``release``.
-        """
-        return self._pool.checkout()
-
-    def release(self, pooled: PooledConnection, *, broken: bool = False) -> None:
-        """Give ``pooled`` back to the pool (closed instead when ``broken``)."""
-        self._pool.checkin(pooled, broken=broken)

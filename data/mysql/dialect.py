@@ -1,20 +1,6 @@
 """The MySQL/MariaDB dialect: ``%(name)s`` placeholders, naive UTC ``DATETIME(6)``, errors.
 
-Nothing above ``data/`` sees a mysql-connector exception. Messages are fixed texts:
-never the driver's message (it may quote SQL or values), never a password.
-
-Mapping (decided here, documented once):
-
-- ``IntegrityError`` (duplicate key, foreign key), ``DataError`` (a value does not fit
-  its column) and a trigger's ``SIGNAL SQLSTATE '45000'`` (errno 1644, a plain
-  ``DatabaseError``): ``ConstraintViolationError`` (409) — the database refused the data.
-- ``OperationalError``, ``InterfaceError``, ``PoolError``, timeouts, the client-side
-  errors (errno 2000-2999: cannot connect, server gone, connection lost; the C
-  extension raises some as a plain ``DatabaseError``), and the errors that
-  mean "this database is not usable as configured" (access denied, unknown database,
-  missing table: run ``pixyproxy init-db``): ``DBConnectionError`` (503).
-- Anything else (a programming error): ``PixyProxyException`` with the generic message,
-  which the web layer answers with a 500.
+See data/README.md, "Driver errors".
 """
 
 from __future__ import annotations
@@ -27,6 +13,7 @@ from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
+from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +88,11 @@ def is_disconnect(exc: BaseException) -> bool:
     return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
 
 
+def mysql_statements(text: str) -> list[str]:
+    """Split a MySQL script on ``;`` (it holds no procedures or triggers), comments removed."""
+    return [stmt.strip() for stmt in without_comments(text).split(";") if stmt.strip()]
+
+
 def naive_utc(value: datetime) -> datetime:
     """Aware (or UTC naive) datetime → UTC naive, as ``DATETIME(6)`` stores it."""
     return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
@@ -129,4 +121,5 @@ MYSQL = Dialect(
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: getattr(exc, "errno", None) == ER_NO_SUCH_TABLE,
+    split_script=mysql_statements,
 )

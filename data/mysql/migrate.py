@@ -1,20 +1,6 @@
 """Create and upgrade a MySQL/MariaDB database: ``init-db`` and ``migrate`` on MySQL.
 
-``sql/001_database.sql`` creates ``DB_NAME`` (and ``002_app_user.sql`` the
-least-privilege user, when asked), then the numbered migrations of
-``sql/migrations/mysql`` bring the tables up to date (data/migrations.py).
-``sql/003_tables.sql`` stays the request's script of the first release's tables, the
-same as migration 0001, for those who create the schema by hand. The scripts name the
-database `` `pixyproxy` `` (in backticks, and only the database is written that way);
-here that name is replaced by ``DB_NAME``, which ``Settings`` limits to ``[A-Za-z0-9_]``.
-
-It connects with the configured ``DB_*`` credentials, which need DDL rights (an admin).
-``002_app_user.sql`` is skipped unless ``create_app_user=True``; then its quoted user,
-host and placeholder password are bound as parameters. Several replicas may migrate
-at once: each takes the named lock ``GET_LOCK('pixyproxy-migrate:<db>')`` first, so
-one applies what is pending and the others then find nothing to do. MySQL commits
-each DDL statement by itself, so a migration that fails half way is not rolled back;
-migrations keep to statements that are safe to re-run (``IF NOT EXISTS``).
+See data/README.md, "Migrations".
 """
 
 from __future__ import annotations
@@ -28,9 +14,9 @@ import mysql.connector
 
 from core.exceptions import ConfigurationError, DBConnectionError
 from core.settings import Settings
-from data.migrations import Migration, SchemaStatus, apply_pending, mysql_statements, schema_status
+from data.migrations import Migration, SchemaStatus, apply_pending, schema_status
 from data.mysql.database import connection_args
-from data.mysql.dialect import MYSQL
+from data.mysql.dialect import MYSQL, mysql_statements
 
 logger = logging.getLogger(__name__)
 

@@ -1,26 +1,6 @@
 """A small connection pool for mysql-connector: LIFO, bounded wait, no ping on a hot checkout.
 
-Why our own (measured in bench/README.md, "Choosing the pool"): the connector's
-``MySQLConnectionPool`` pings the server on every checkout while holding one
-process-wide lock, so every unit of work paid a round trip and checkouts queued behind
-the network. SQLAlchemy's ``QueuePool`` does not ping, but resets (rolls back) every
-connection on its return and wraps each checkout in several layers of Python; its
-checkout plus return cost measured about 4x ours, and the ``ROLLBACK`` it sends is the
-round trip this pool exists to avoid. What this pool does:
-
-* **Checkout** takes the most recently returned idle connection (LIFO keeps few sessions
-  hot), or opens a new one while fewer than ``size`` exist, or waits at most ``timeout``
-  seconds for one to come back, then raises ``DBConnectionError`` (503).
-* **No ping on a hot checkout.** A connection that sat idle at least ``idle_check``
-  seconds is pinged once (and reconnected if the server dropped it). Everything else is
-  checked by use: the unit of work's first statement, if it fails because the session
-  is gone (killed, ``wait_timeout``, a restart), reconnects and runs once more — safe,
-  because with autocommit off nothing the dead session did was committed
-  (see ``data/mysql/cursor.py``).
-* **After an error** that lost the session mid-transaction, the connection is marked
-  broken; ``checkin`` closes it and the slot is reopened on a later checkout.
-* The first checkout opens all ``size`` sessions (a server that is down at startup does
-  not stop the service: the failed open is retried on the next checkout).
+See data/README.md, "MySQL: the pool".
 """
 
 from __future__ import annotations

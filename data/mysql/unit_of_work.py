@@ -1,38 +1,21 @@
 """The seed's ``DatabaseContext``, mended: a unit of work on one pooled connection.
 
-Usage, as the request gives it::
-
-    with database.context() as db:          # database: MySQLDatabase
-        db.begin_transaction()
-        db.images.add(...)
-        db.commit_transaction()
-
-What changed from the seed: the connection comes from the pool of its
-``MySQLDatabase`` (with a bounded wait) instead of a fresh ``connect()``; leaving the
-block without a commit rolls back; closing returns the connection to the pool exactly
-once. A unit of work costs only the round trips of its own statements: no ping at
-checkout, no cursor round trip (the session's cursor is reused), ``begin`` sends
-nothing, and no ``ROLLBACK`` follows a ``COMMIT`` (the cursor knows whether any
-statement ran since the transaction ended; see data/mysql/cursor.py). The seed's
-thread-local ``set_db_context``/``get_current_db_context`` are gone: nothing read
-them, and the service passes its unit of work explicitly.
+See data/README.md, "MySQL: the unit of work and its round trips".
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.dialect import Session
 from data.mysql.dialect import DRIVER_ERRORS, MYSQL, is_disconnect
+from data.mysql.pool import ConnectionPool
 from data.repositories import bind_repositories
 from data.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from data.mysql.database import MySQLDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +23,10 @@ logger = logging.getLogger(__name__)
 class DatabaseContext(UnitOfWork):
     """One pooled connection, its dictionary cursor, and the repositories bound to it."""
 
-    def __init__(self, database: MySQLDatabase) -> None:
-        """Check a connection out of ``database``'s pool (``DBConnectionError`` if none)."""
-        self._database = database
-        self._pooled = database.acquire()
+    def __init__(self, pool: ConnectionPool) -> None:
+        """Check a connection out of ``pool`` (``DBConnectionError`` if none comes free)."""
+        self._pool = pool
+        self._pooled = pool.checkout()
         self._connection = self._pooled.connection
         self._unit = self._pooled.cursor
         self._cursor = cast(MySQLCursorBufferedDict, self._unit)
@@ -119,4 +102,4 @@ class DatabaseContext(UnitOfWork):
             with contextlib.suppress(*DRIVER_ERRORS):
                 self._connection.rollback()
                 self._unit.end_unit()
-        self._database.release(self._pooled, broken=not self._unit.unit_fresh)
+        self._pool.checkin(self._pooled, broken=not self._unit.unit_fresh)

@@ -1,8 +1,6 @@
 """``SQLIdempotencyRepository``: idempotency keys, one implementation for both dialects.
 
-Every statement touches one row by its unique key or id (purge: a bounded batch by
-``expires_at``, ``Dialect.purge``), so the short transactions of
-``service/idempotency.py`` never hold more than one row lock and cannot deadlock.
+See data/README.md, "Idempotency keys".
 """
 
 from __future__ import annotations

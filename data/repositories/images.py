@@ -1,19 +1,6 @@
 """``SQLImageRepository``: image rows and their tags, one implementation for both dialects.
 
-SQL lives in the named constants below, with explicit column lists and named
-parameters only (``:guid``). Filters are assembled from these fixed fragments; values
-never enter the SQL text (generated parameter *names* such as ``:tag0`` do). A read by
-guid is one query, its tags folded in (``Dialect.tags_folded``; tags are letters,
-digits, ``-`` and ``_``, so a comma separates them safely); a page costs two queries
-whatever its size: the rows, then their tags.
-
-Every listing is an index range scan in keyset order, never a sort (checked with
-``EXPLAIN`` in tests/integration/test_listing_plans.py): public rows by
-``ix_images_visibility_newest``, an author's or owner's rows by ``ix_images_author_newest``,
-and a public tag listing from ``ix_image_tags_tag`` (which carries copies of the image's
-``is_private`` and ``created_at``), joined to ``images`` by primary key. The dialect's
-``join`` (``STRAIGHT_JOIN``, ``CROSS JOIN``) keeps the written order, so the first
-table's index yields the keyset order and every other table is one key lookup per row.
+See data/README.md, "Images: queries and listing plans".
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
 """``SQLRateCounterRepository``: rate counters, one implementation for both dialects.
 
-``hit`` is one upsert (``Dialect.upsert``: ``ON DUPLICATE KEY UPDATE`` on MySQL,
-``ON CONFLICT (bucket) DO UPDATE SET`` on SQLite): atomic, and the row (MySQL) or the
-writer lock (SQLite) stays held until commit, so the ``SELECT`` after it reads this
-transaction's own count. MySQL applies the assignments left to right, each seeing the
-ones before, while in SQLite every column name means the old row's value; with
-``expires_at`` assigned last, the tests before it read the old window in both.
-
-``purge_expired`` first reads expired buckets without locking, then deletes them one
-by one by primary key, in key order, re-checking expiry. It never locks an index
-range, and every transaction here takes row locks in bucket order, so a purge and the
-hits it races cannot deadlock.
+See data/README.md, "Rate counters".
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """``SQLUserRepository``: user rows, one implementation for both dialects.
 
-``username`` compares binary on both backends (a binary collation on MySQL, SQLite's
-default), so lookups are case-sensitive and ``ORDER BY username`` is code-point order.
+See data/README.md, "Users".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """``SQLiteDatabase``: the embedded backend on stdlib ``sqlite3`` (``SQLITE_PATH``).
 
-One connection per unit of work (opening a SQLite file is cheap), WAL journal so
-readers do not block the writer, and a busy timeout so writers wait for each other
-instead of failing at once. The parent folder and the schema are created on first use,
-not at construction, so a bad path surfaces as ``DBConnectionError`` at use.
+See data/README.md, "SQLite".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The SQLite dialect: ``:name`` placeholders, datetimes as fixed-width UTC text.
 
-Errors get the same mapping as MySQL's: ``IntegrityError`` (also a trigger's
-``RAISE(ABORT, …)``) and ``DataError`` → ``ConstraintViolationError``;
-``OperationalError`` (locked, cannot open, no such table) → ``DBConnectionError``;
-anything else → ``PixyProxyException`` (a 500). Messages never carry the driver's text.
+See data/README.md, "Driver errors".
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
+from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +40,21 @@ def translate(exc: BaseException) -> PixyProxyException:
     return PixyProxyException()
 
 
+def sqlite_statements(text: str) -> list[str]:
+    """Split a SQLite script into complete statements (``CREATE TRIGGER … END;`` included)."""
+    statements: list[str] = []
+    pending = ""
+    for line in text.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if without_comments(pending).strip():
+                statements.append(pending.strip())
+            pending = ""
+    if without_comments(pending).strip():
+        raise ValueError("a SQLite migration ends inside a statement (missing ';')")
+    return statements
+
+
 SQLITE = Dialect(
     name="sqlite",
     pyformat=False,
@@ -59,4 +72,5 @@ SQLITE = Dialect(
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: "no such table" in str(exc),
+    split_script=sqlite_statements,
 )
