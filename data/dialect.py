@@ -24,19 +24,20 @@ class Dialect:
     """One backend's SQL differences (see the module docstring)."""
 
     name: str
-    pyformat: bool  # placeholders %(name)s (MySQL) instead of :name (SQLite)
     to_db_time: Callable[[datetime], Any]  # aware or UTC naive datetime -> stored value
     from_db_time: Callable[[Any], datetime]  # stored value -> aware UTC datetime
-    upsert: str  # INSERT ... <upsert> col = ...: update the row whose {key} exists
-    author_index: str  # hint after "images AS i" for an author's listing
-    join: str  # a join that keeps the written table order
-    for_update: str  # locks the row a delete reads first
     tags_folded: str  # expression: the tags of image i, comma-separated, by ordinal
-    limited_delete: bool  # DELETE ... ORDER BY ... LIMIT is allowed
     driver_errors: tuple[type[BaseException], ...]
     translate: Callable[[BaseException], PixyProxyException]
     no_such_table: Callable[[BaseException], bool]
     split_script: Callable[[str], list[str]]  # a migration file → its statements
+    # Standard SQL, as SQLite speaks it, unless a dialect says otherwise:
+    pyformat: bool = False  # placeholders %(name)s instead of :name
+    upsert: str = "ON CONFLICT ({key}) DO UPDATE SET"  # INSERT … <upsert> col = …
+    author_index: str = ""  # hint after "images AS i" for an author's listing
+    join: str = "CROSS JOIN"  # a join that keeps the written table order
+    for_update: str = ""  # locks the row a delete reads first
+    limited_delete: bool = False  # DELETE … ORDER BY … LIMIT is allowed
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` placeholders in this dialect's style."""

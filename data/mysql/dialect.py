@@ -105,21 +105,21 @@ def aware_utc(value: datetime) -> datetime:
 
 MYSQL = Dialect(
     name="mysql",
-    pyformat=True,
     to_db_time=naive_utc,
     from_db_time=aware_utc,
-    upsert="ON DUPLICATE KEY UPDATE",
-    author_index=" FORCE INDEX (ix_images_author_newest)",
-    join="STRAIGHT_JOIN",
-    for_update=" FOR UPDATE",
     # group_concat_max_len is raised per session (connection_args) for 20 tags of 64.
     tags_folded=(
         "(SELECT GROUP_CONCAT(t.tag ORDER BY t.ordinal SEPARATOR ',')"
         " FROM image_tags AS t WHERE t.image_id = i.id)"
     ),
-    limited_delete=True,
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: getattr(exc, "errno", None) == ER_NO_SUCH_TABLE,
     split_script=mysql_statements,
+    pyformat=True,
+    upsert="ON DUPLICATE KEY UPDATE",
+    author_index=" FORCE INDEX (ix_images_author_newest)",
+    join="STRAIGHT_JOIN",
+    for_update=" FOR UPDATE",
+    limited_delete=True,
 )

@@ -55,20 +55,16 @@ def sqlite_statements(text: str) -> list[str]:
     return statements
 
 
+# SQLite keeps the left table of a CROSS JOIN as the outer loop, picks
+# ix_images_author_newest by itself, and its DELETE's writer lock serialises writers.
 SQLITE = Dialect(
     name="sqlite",
-    pyformat=False,
     to_db_time=time_text,
     from_db_time=parse_time,
-    upsert="ON CONFLICT ({key}) DO UPDATE SET",
-    author_index="",  # SQLite's planner picks ix_images_author_newest by itself
-    join="CROSS JOIN",  # SQLite keeps the left table as the outer loop of a CROSS JOIN
-    for_update="",  # the writer lock of the DELETE's transaction serialises writers
     tags_folded=(  # group_concat follows the subquery's order
         "(SELECT group_concat(tag, ',') FROM"
         " (SELECT t.tag FROM image_tags AS t WHERE t.image_id = i.id ORDER BY t.ordinal))"
     ),
-    limited_delete=False,
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: "no such table" in str(exc),
