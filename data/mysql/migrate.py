@@ -22,11 +22,8 @@ logger = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 DATABASE_SCRIPT = "001_database.sql"
-APP_USER_SCRIPT = "002_app_user.sql"
 TABLES_SCRIPT = "003_tables.sql"
 SCRIPT_DB_NAME = "`pixyproxy`"
-SCRIPT_APP_USER = "'pixyproxy'@'%'"
-SCRIPT_PLACEHOLDER_PASSWORD = "'change-me-placeholder'"  # noqa: S105 - text to replace
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 LOCK_TIMEOUT_SECONDS = 60
 CREATE_MIGRATIONS_TABLE = """
@@ -48,48 +45,23 @@ def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> li
     return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
 
 
-def app_user_statements(db_name: str, *, sql_dir: Path = SQL_DIR) -> list[str]:
-    """``002_app_user.sql`` with user, host and password turned into named parameters."""
-    return [
-        stmt.replace(SCRIPT_APP_USER, "%(app_user)s@%(app_host)s").replace(
-            SCRIPT_PLACEHOLDER_PASSWORD, "%(app_password)s"
-        )
-        for stmt in script_statements(APP_USER_SCRIPT, db_name=db_name, sql_dir=sql_dir)
-    ]
-
-
-def apply_mysql_schema(
-    settings: Settings,
-    *,
-    create_app_user: bool = False,
-    app_user: str = "pixyproxy",
-    app_password: str | None = None,
-    app_host: str = "%",
-) -> list[Migration]:
-    """Create ``DB_NAME`` (and, if asked, the app user), then apply pending migrations.
+def apply_mysql_schema(settings: Settings) -> list[Migration]:
+    """Create ``DB_NAME`` if missing, then apply pending migrations.
 
     Returns the migrations applied now (empty when the schema was up to date). Raises
     ``DBConnectionError`` when the server cannot be reached or refuses the admin
-    credentials, ``ConfigurationError`` when asked for an app user without a password,
-    ``SchemaVersionError`` when the database is newer than this release.
+    credentials, ``SchemaVersionError`` when the database is newer than this release.
     """
-    if create_app_user and not app_password:
-        raise ConfigurationError("An application user needs a password.")
     db_name = settings.db_name
-    statements: list[tuple[str, dict[str, Any]]] = [
-        (stmt, {}) for stmt in script_statements(DATABASE_SCRIPT, db_name=db_name)
-    ]
-    if create_app_user:
-        user_params = {"app_user": app_user, "app_host": app_host, "app_password": app_password}
-        statements += [(stmt, user_params) for stmt in app_user_statements(db_name)]
+    statements = script_statements(DATABASE_SCRIPT, db_name=db_name)
     with MYSQL.errors():
         connection = mysql.connector.connect(
             **{**connection_args(settings, database=None), "autocommit": True}
         )
         try:
             cursor = connection.cursor()
-            for statement, params in statements:
-                cursor.execute(statement, params or ())
+            for statement in statements:
+                cursor.execute(statement)
             cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
             applied = _migrate_locked(cursor, db_name)
             cursor.close()

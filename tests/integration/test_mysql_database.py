@@ -21,7 +21,12 @@ from core.settings import Settings
 from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
 from data.mysql.migrate import SQL_DIR, apply_mysql_schema
-from tests.support.mysql_fixtures import admin_connect, empty_tables, make_mysql_settings
+from tests.support.mysql_fixtures import (
+    admin_connect,
+    create_app_user,
+    empty_tables,
+    make_mysql_settings,
+)
 from tests.support.pool_stats import pool_stats
 
 pytestmark = pytest.mark.mysql
@@ -286,7 +291,8 @@ def test_the_app_user_gets_dml_on_its_schema_and_nothing_global(
     scratch_settings: Settings,
 ) -> None:
     user, password = f"pp_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    apply_mysql_schema(scratch_settings, create_app_user=True, app_user=user, app_password=password)
+    apply_mysql_schema(scratch_settings)
+    create_app_user(scratch_settings, user, password)
     admin = admin_connect(scratch_settings)
     try:
         grants = [row[0] for row in query(admin, "SHOW GRANTS FOR %s@'%'", (user,))]
