@@ -23,11 +23,7 @@ class Database(ABC):
 
     @abstractmethod
     def migrate(self) -> list[Migration]:
-        """Create the database if missing and apply pending migrations; return those applied.
-
-        Idempotent. Raises ``DBConnectionError`` when the database cannot be reached,
-        ``SchemaVersionError`` when it is newer than this release.
-        """
+        """Create the database if missing and apply pending migrations; return those applied."""
 
     @abstractmethod
     def schema_status(self) -> SchemaStatus:

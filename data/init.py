@@ -29,13 +29,7 @@ def build_database(settings: Settings) -> Database:
 
 
 def apply_schema(settings: Settings) -> list[Migration]:
-    """Create the configured database if missing and apply pending migrations.
-
-    Idempotent: a second run applies nothing. MySQL connects with the configured
-    credentials (they need DDL rights); SQLite creates ``SQLITE_PATH``'s folder and file.
-    Returns what was applied. Raises ``DBConnectionError`` when the database cannot be
-    reached or created, ``SchemaVersionError`` when it is newer than this release.
-    """
+    """Create the configured database if missing and apply pending migrations (idempotent)."""
     database = build_database(settings)
     try:
         return database.migrate()

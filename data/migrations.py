@@ -48,11 +48,7 @@ class Migration:
 
 
 def load_migrations(dialect: str) -> list[Migration]:
-    """Every migration of ``dialect`` (``mysql`` or ``sqlite``), in version order.
-
-    Raises ``ValueError`` for an unknown dialect, a misnamed file or a repeated version:
-    those are packaging mistakes, found by the tests.
-    """
+    """Every migration of ``dialect``, in order; ``ValueError`` for a packaging mistake."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
     folder = resources.files("sql").joinpath("migrations", dialect)
@@ -82,12 +78,7 @@ def without_comments(text: str) -> str:
 def pending_migrations(
     migrations: list[Migration], applied: dict[int, str], *, where: str
 ) -> list[Migration]:
-    """The migrations not yet in ``applied`` (version → checksum), in order.
-
-    Raises ``SchemaVersionError`` when the database records a version newer than any
-    this release knows: it was upgraded by a newer release, and this one must not run
-    on it. ``where`` names the database in that message.
-    """
+    """The migrations not in ``applied``; ``SchemaVersionError`` if it knows a newer one."""
     known = {m.version for m in migrations}
     newer = sorted(v for v in applied if v not in known)
     if newer:
@@ -136,11 +127,7 @@ def schema_status(cursor: Any, dialect: Dialect, *, where: str) -> SchemaStatus:
 
 
 def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migration]:
-    """Apply what ``schema_migrations`` does not record yet, in order; return it.
-
-    The caller has created ``schema_migrations`` and holds the lock that keeps other
-    runners out. A migration whose file changed since it was applied is logged.
-    """
+    """Apply what ``schema_migrations`` lacks, in order (the caller holds the lock)."""
     migrations = load_migrations(dialect.name)
     applied = applied_versions(cursor, dialect)
     for migration in migrations:

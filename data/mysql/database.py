@@ -65,12 +65,11 @@ class MySQLDatabase(Database):
     def __init__(self, settings: Settings) -> None:
         """Remember the settings; no connection is opened until first use."""
         self._settings = settings
-        self._size = settings.db_pool_size
         args = connection_args(settings, database=settings.db_name)
         args["use_pure"] = not uses_c_extension(settings)
         self._pool = ConnectionPool(
             lambda: mysql.connector.connect(**args),
-            size=self._size,
+            size=settings.db_pool_size,
             timeout=settings.db_pool_timeout,
         )
         if mysql.connector.HAVE_CEXT or settings.db_use_pure:
@@ -80,14 +79,6 @@ class MySQLDatabase(Database):
                 "mysql driver: %s; every packet is parsed in Python",
                 connector_description(settings),
             )
-
-    def describe(self) -> str:
-        """A one-line description for the startup log, without the password."""
-        s = self._settings
-        return (
-            f"mysql://{s.db_user or ''}@{s.db_host}:{s.db_port}/{s.db_name} "
-            f"(pool {self._size}, {connector_description(s)})"
-        )
 
     def context(self) -> DatabaseContext:
         """Open a unit of work on a pooled connection (``DBConnectionError`` if none)."""

@@ -46,12 +46,7 @@ def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> li
 
 
 def apply_mysql_schema(settings: Settings) -> list[Migration]:
-    """Create ``DB_NAME`` if missing, then apply pending migrations.
-
-    Returns the migrations applied now (empty when the schema was up to date). Raises
-    ``DBConnectionError`` when the server cannot be reached or refuses the admin
-    credentials, ``SchemaVersionError`` when the database is newer than this release.
-    """
+    """Create ``DB_NAME`` if missing, then apply pending migrations; return those applied."""
     db_name = settings.db_name
     statements = script_statements(DATABASE_SCRIPT, db_name=db_name)
     with MYSQL.errors():

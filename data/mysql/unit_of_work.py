@@ -45,20 +45,11 @@ class DatabaseContext(UnitOfWork):
         return connection_id
 
     def begin_transaction(self) -> None:
-        """Start a transaction: without a round trip, as the session has autocommit off.
-
-        With ``autocommit=0`` the server opens a transaction at the first statement and
-        keeps it until ``COMMIT``/``ROLLBACK``, exactly as after ``START TRANSACTION``
-        (both take their snapshot at the first read). Sending ``START TRANSACTION``
-        would cost one more round trip per unit of work for nothing.
-        """
+        """Start a transaction: nothing to send, as the session has autocommit off."""
         # ``connection_args`` sets ``autocommit=False`` on every pooled connection.
 
     def commit_transaction(self) -> None:
-        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure.
-
-        Nothing is sent when no statement ran in this transaction.
-        """
+        """Commit (nothing is sent when no statement ran); driver errors translated."""
         if self._unit.unit_fresh:
             return
         try:
@@ -71,12 +62,7 @@ class DatabaseContext(UnitOfWork):
         self._unit.end_unit()
 
     def rollback_transaction(self) -> None:
-        """Roll back whatever is uncommitted.
-
-        A rollback that cannot reach the server is logged, not raised: the server drops
-        the transaction of a lost session anyway, and raising here would hide the error
-        that caused the rollback.
-        """
+        """Roll back what is uncommitted; a rollback that cannot reach the server is logged."""
         if self._closed or self._unit.unit_fresh:
             return  # nothing ran since the last COMMIT/ROLLBACK: nothing to send
         if self._unit.unit_broken:

@@ -95,15 +95,7 @@ def _visibility(visibility: Visibility, params: dict[str, Any]) -> str:
 
 
 def list_page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
-    """The SQL (``:name`` placeholders) and parameters of one listing page.
-
-    Also what the EXPLAIN tests check. A public listing filtered by tag and no author is
-    driven by the first tag's index entries; one with an owner or author by
-    ``ix_images_author_newest`` (MySQL forces it: its optimizer may otherwise prefer the
-    scope index and filter the author row by row); the plain public listing by
-    ``ix_images_visibility_newest``. Further tags are joins on ``image_tags``' primary
-    key, so no plan needs a sort or a temporary table.
-    """
+    """The SQL (``:name`` placeholders) and parameters of one listing page."""
     params: dict[str, Any] = {"limit": query.limit}
     tags = normal_tags(query.tags)
     by_tag = bool(tags) and not query.visibility.private and query.author is None

@@ -46,15 +46,6 @@ class SQLiteDatabase(Database):
         self._lock = threading.Lock()
         self._ready = False
 
-    @property
-    def path(self) -> Path:
-        """The database file."""
-        return self._path
-
-    def describe(self) -> str:
-        """A one-line description for the startup log."""
-        return f"sqlite://{self._path}"
-
     def context(self) -> SQLiteContext:
         """Open a unit of work on a new connection (``DBConnectionError`` if impossible)."""
         self.ensure_schema()
@@ -86,16 +77,11 @@ class SQLiteDatabase(Database):
     def migrate(self) -> list[Migration]:
         """Create the file if missing and apply pending migrations (``init-db``)."""
         applied = self.ensure_schema()
-        logger.info("schema applied to %s", self.describe())
+        logger.info("schema applied to %s", self._path)
         return applied
 
     def ensure_schema(self) -> list[Migration]:
-        """Create the folder, switch to WAL and apply pending migrations (once per object).
-
-        The embedded file upgrades itself: a file written by an earlier release gets the
-        migrations it lacks; one written by a newer release raises ``SchemaVersionError``.
-        Returns the migrations applied now.
-        """
+        """Create the folder, switch to WAL and apply pending migrations (once per object)."""
         if self._ready:
             return []
         with self._lock, SQLITE.errors():
@@ -128,13 +114,7 @@ class SQLiteDatabase(Database):
 
 
 def _migrate(connection: sqlite3.Connection, *, where: str) -> list[Migration]:
-    """Apply the pending migrations in one ``BEGIN IMMEDIATE`` transaction.
-
-    SQLite's DDL is transactional, and the write lock also serialises processes that
-    start at once (the second waits, then finds nothing to do); a failed migration
-    leaves the file as it was. ``connection`` is in autocommit mode, so this
-    transaction is the only one.
-    """
+    """Apply the pending migrations in one ``BEGIN IMMEDIATE`` transaction."""
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:

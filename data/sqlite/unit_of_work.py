@@ -15,12 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 class SQLiteContext(UnitOfWork):
-    """One SQLite connection in a transaction, its cursor, and the repositories bound to it.
-
-    ``sqlite3``'s default transaction handling opens a transaction before the first
-    write, so writes are never committed by accident; leaving the ``with`` block
-    without ``commit_transaction()`` rolls them back.
-    """
+    """One SQLite connection in a transaction, its cursor, and the repositories on it."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         """Take ownership of ``connection`` (closed by ``close()``)."""
