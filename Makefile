@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: install  ## requests/s, p50/p99 and peak RSS of the four endpoints against their ceilings
+bench: install  ## the four endpoints beside the plain build and the ceilings: req/s, ratios, CPU/request, peak RSS
 	command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || echo "no wrk: using the httpx client"; }
 	$(BIN)/python -m bench.run
 
