@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +47,29 @@ def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> li
     return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
 
 
+@contextmanager
+def _admin_cursor(settings: Settings, database: str | None) -> Iterator[Any]:
+    """A plain cursor on an autocommit connection of its own; driver errors translated."""
+    with MYSQL.errors():
+        args = {**connection_args(settings, database=database), "autocommit": True}
+        connection = mysql.connector.connect(**args)
+        try:
+            cursor = connection.cursor()
+            yield cursor
+            cursor.close()
+        finally:
+            connection.close()
+
+
 def apply_mysql_schema(settings: Settings) -> list[Migration]:
     """Create ``DB_NAME`` if missing, then apply pending migrations; return those applied."""
     db_name = settings.db_name
     statements = script_statements(DATABASE_SCRIPT, db_name=db_name)
-    with MYSQL.errors():
-        connection = mysql.connector.connect(
-            **{**connection_args(settings, database=None), "autocommit": True}
-        )
-        try:
-            cursor = connection.cursor()
-            for statement in statements:
-                cursor.execute(statement)
-            cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
-            applied = _migrate_locked(cursor, db_name)
-            cursor.close()
-        finally:
-            connection.close()
+    with _admin_cursor(settings, None) as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
+        applied = _migrate_locked(cursor, db_name)
     logger.info("schema of database %s is at the latest version", db_name)
     return applied
 
@@ -83,14 +91,5 @@ def _migrate_locked(cursor: Any, db_name: str) -> list[Migration]:
 
 def mysql_schema_status(settings: Settings) -> SchemaStatus:
     """Where the configured MySQL database's schema stands (read only, any DML user)."""
-    with MYSQL.errors():
-        connection = mysql.connector.connect(
-            **{**connection_args(settings, database=settings.db_name), "autocommit": True}
-        )
-        try:
-            cursor = connection.cursor()
-            status = schema_status(cursor, MYSQL, where=f"`{settings.db_name}`")
-            cursor.close()
-            return status
-        finally:
-            connection.close()
+    with _admin_cursor(settings, settings.db_name) as cursor:
+        return schema_status(cursor, MYSQL, where=f"`{settings.db_name}`")
