@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -11,11 +17,21 @@ from core.exceptions import PixyProxyException
 from core.log import configure_logging
 from core.settings import Settings, load_settings
 from service.init import check_schema, database_schema_status, initialise_database
+from service.metrics_dir import MULTIPROC_ENV, multiprocess_dir, reset_multiprocess_dir
 
 app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
 app.command("reconcile")(reconcile)
 err = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """PixyProxy: generated images on MySQL and S3."""
+    # Any command may touch a metric; prometheus-client needs its folder to exist.
+    directory = multiprocess_dir()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
 
 
 def settings_or_exit() -> Settings:
@@ -27,11 +43,34 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
+@contextmanager
+def metrics_folder(workers: int) -> Iterator[Path | None]:
+    """The folder where the workers add up their metrics, ready for a new server.
+
+    A ``PROMETHEUS_MULTIPROC_DIR`` the operator set is used, emptied of what stopped
+    processes left there. Otherwise several workers get a fresh temporary folder
+    (removed when the server stops); one worker needs none.
+    """
+    given = multiprocess_dir()
+    if given is not None:
+        reset_multiprocess_dir(given)
+        yield given
+    elif workers == 1:
+        yield None
+    else:
+        with tempfile.TemporaryDirectory(prefix="pixyproxy-metrics-") as folder:
+            os.environ[MULTIPROC_ENV] = folder  # the workers inherit it before importing
+            try:
+                yield Path(folder)
+            finally:
+                os.environ.pop(MULTIPROC_ENV, None)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (metrics add up over them)."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
     """Run the API with uvicorn."""
@@ -44,17 +83,17 @@ def serve(
     except PixyProxyException as exc:
         err.print(f"[red]serve refused:[/red] {exc.message}")
         raise typer.Exit(1) from None
-    uvicorn.run(
-        "web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-    )
+    with metrics_folder(workers):
+        uvicorn.run(
+            "web.app:app",  # the module-level app; it reads the settings again at startup
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
 
 
 @app.command("init-db")

@@ -46,6 +46,7 @@ from service.content import ImageSource
 from service.generation.generator import ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
+from service.metrics import observed_generation, record_compensating_delete
 from service.pagination import decode_cursor, encode_cursor
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
@@ -113,13 +114,14 @@ class ImageService(ImageServiceInterface):
 
     def _create(self, request: ImageDetailCreate, on_insert: OnInsert | None = None) -> ImageDetail:
         """The creation itself; ``on_insert`` runs inside the insert's transaction."""
-        self._admit_creation()
-        # Generation runs outside the transaction: it may take a minute, and a pooled
-        # connection should not wait on it.
-        data = self._backends.generator.generate(request.prompt)
-        media = sniff_media_type(data)
-        if media is None:
-            raise GeneratorUnavailableError("The image generator returned no usable image.")
+        with observed_generation():
+            self._admit_creation()
+            # Generation runs outside the transaction: it may take a minute, and a pooled
+            # connection should not wait on it.
+            data = self._backends.generator.generate(request.prompt)
+            media = sniff_media_type(data)
+            if media is None:
+                raise GeneratorUnavailableError("The image generator returned no usable image.")
         guid = str(uuid.uuid4())
         new_image = NewImage(
             guid=guid,
@@ -141,7 +143,7 @@ class ImageService(ImageServiceInterface):
                 if on_insert is not None:
                     on_insert(db, guid)
         except BaseException:
-            self._discard_blob(new_image.storage_key)
+            record_compensating_delete(deleted=self._discard_blob(new_image.storage_key))
             raise
         logger.info("image created guid=%s size=%d", guid, len(data))
         return stored.to_detail()
@@ -149,12 +151,17 @@ class ImageService(ImageServiceInterface):
     def _admit_creation(self) -> None:
         """Called before each generation; a scope may refuse it (the public rate limit)."""
 
-    def _discard_blob(self, key: str) -> None:
-        """Delete a blob whose row did not commit; reconcile catches what this misses."""
+    def _discard_blob(self, key: str) -> bool:
+        """Delete a blob whose row is gone or did not commit; ``False`` if that failed.
+
+        ``pixyproxy reconcile`` catches what this misses.
+        """
         try:
             self._backends.blobs.delete(key)
         except PixyProxyException:
             logger.exception("could not delete orphan blob %s; reconcile will", key)
+            return False
+        return True
 
     # -- read -------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from core.exceptions import PixyProxyException, PromptException, RecordNotFoundError
 from data.database import Database
 from data.unit_of_work import UnitOfWork
+from service.metrics import connection_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 @contextmanager
 def transaction(database: Database) -> Iterator[UnitOfWork]:
     """Open a unit of work, begin, yield it, and commit unless the block raised."""
-    with database.context() as db:
+    with database.context() as db, connection_in_use(database.backend):
         try:
             db.begin_transaction()
             yield db

@@ -1,4 +1,10 @@
-"""The FastAPI application factory."""
+"""The FastAPI application: :func:`create_app`, and the module-level ``app`` built by it.
+
+``app`` is what ``uvicorn web.app:app``, ``fastapi run web/app.py`` and ``pixyproxy
+serve`` run. Building it reads no settings and opens nothing: the lifespan reads the
+settings and builds the services when the server starts, so importing this module is
+cheap and safe anywhere (tests use the factory with their own settings or services).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ from fastapi import Depends, FastAPI
 from core.log import configure_logging
 from core.settings import Settings, load_settings
 from service.init import Services, build_services, check_schema
+from service.metrics import initialise_labels
+from service.metrics_dir import worker_stopped
 from web.dependencies import log_route_context
 from web.errors import install_error_handlers
+from web.metrics import MetricsMiddleware
 from web.middleware import RequestContextMiddleware
-from web.routes import health, private_images, public_images
+from web.routes import health, metrics, private_images, public_images
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services = build_services(resolved)
         else:
             app.state.services = services
+        initialise_labels()
         # Everything built so far (modules, models, routes, clients) lives as long as the
         # process: move it out of the collector's sight, so that the collections that
         # request garbage triggers stop re-walking it (a tenth of a request's CPU before).
@@ -40,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            worker_stopped()
             if owned:
                 app.state.services.close()
 
@@ -52,7 +63,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: it also sees the last-resort 500
     app.include_router(public_images.router)
     app.include_router(private_images.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     return app
+
+
+app = create_app()
+"""The application for ASGI servers; settings are read when it starts, not on import."""

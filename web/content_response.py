@@ -6,7 +6,7 @@ import itertools
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from core.models import ImageContent, ImageDetail
 from service.image_service import ImageService
@@ -20,6 +20,7 @@ from web.http_content import (
     if_range_allows,
     parse_range_header,
 )
+from web.metrics import BLOB_BYTES_STREAMED, route_label
 
 
 class BlobStreamingResponse(StreamingResponse):
@@ -50,11 +51,29 @@ class BlobStreamingResponse(StreamingResponse):
         self._content = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Send the response; close the blob body however that ends."""
+        """Send the response; close the blob body however that ends; count the bytes."""
+        sent = 0
+
+        async def send_counting(message: Message) -> None:
+            nonlocal sent
+            await send(message)
+            if message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send_counting)
         finally:
             self._content.close()
+            BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(sent)
+
+
+class BlobBytesResponse(Response):
+    """A blob read whole (it fits in one chunk), sent as a plain response; bytes counted."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response, then count its body in the streamed-bytes metric."""
+        await super().__call__(scope, receive, send)
+        BLOB_BYTES_STREAMED.labels(route_label(scope)).inc(len(self.body))
 
 
 def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, str]:
@@ -116,5 +135,7 @@ def content_response(
         raise
     if len(first) >= content.content_length:
         content.close()
-        return Response(first, status_code=status, headers=headers, media_type=content.content_type)
+        return BlobBytesResponse(
+            first, status_code=status, headers=headers, media_type=content.content_type
+        )
     return BlobStreamingResponse(content, status_code=status, headers=headers, first=first)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import mysql.connector
 from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
@@ -36,12 +35,18 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError)
-if mysql.connector.HAVE_CEXT:
-    # The C extension's commit() and rollback() let its own errors out untranslated.
-    from _mysql_connector import MySQLError
+def _c_extension_errors() -> tuple[type[Exception], ...]:
+    """The C extension's base error, when the extension loads (else nothing)."""
+    try:
+        from _mysql_connector import MySQLError  # noqa: PLC0415 - optional extension
+    except ImportError:
+        return ()
+    return (MySQLError,)
 
-    DRIVER_ERRORS = (*DRIVER_ERRORS, MySQLError)
+
+# The C extension's own MySQLError (raised raw by commit() and rollback() of a C
+# connection, e.g. "Lost connection", errno 2013) is a driver error like the others.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError, *_c_extension_errors())
 
 
 def as_connector_error(exc: BaseException) -> BaseException:

@@ -9,7 +9,8 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import mysql.connector
@@ -22,7 +23,9 @@ from data.mysql.dialect import MYSQL, mysql_statements
 
 logger = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# Package data of ``sql`` (a checkout, an editable install and a wheel alike), never a
+# path next to this file: a ``Traversable`` (``/``, ``read_text``, ``iterdir``, ``name``).
+SQL_DIR: Traversable = files("sql")
 DATABASE_SCRIPT = "001_database.sql"
 TABLES_SCRIPT = "003_tables.sql"
 SCRIPT_DB_NAME = "`pixyproxy`"
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
-def script_statements(name: str, *, db_name: str, sql_dir: Path = SQL_DIR) -> list[str]:
+def script_statements(name: str, *, db_name: str, sql_dir: Traversable = SQL_DIR) -> list[str]:
     """The statements of ``sql/<name>`` with the database renamed to ``db_name``."""
     if not _SAFE_NAME.match(db_name):
         raise ConfigurationError("Invalid setting: DB_NAME")

@@ -36,6 +36,7 @@ import httpx
 import pytest
 
 from tests.support.cli_process import ServerProcess, clean_env, free_port, require_tool
+from tests.support.project_files import copy_project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.quickstart]
 
@@ -51,22 +52,6 @@ PROMPTS = [
     {"prompt": "a red fox in snow", "tags": ["fox"]},
     {"prompt": "a lighthouse at dusk", "tags": ["sea", "Light", "sea"]},
 ]
-
-
-def copy_project(destination: Path) -> None:
-    """Copy the project's files (tracked, or new and not ignored) to ``destination``."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is skipped
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
 
 
 def overlay_venv(venv: Path, project: Path) -> None:

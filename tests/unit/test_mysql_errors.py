@@ -25,3 +25,15 @@ def test_integrity_and_signal_errors_are_constraint_violations() -> None:
 def test_a_programming_error_is_the_generic_family_error() -> None:
     translated = translate(errors.ProgrammingError(errno=1064))
     assert type(translated) is PixyProxyException
+
+
+def test_the_c_extensions_raw_lost_connection_is_a_db_connection_error() -> None:
+    # A C connection's commit() and rollback() raise _mysql_connector's own error class.
+    cext = pytest.importorskip("_mysql_connector")
+    from data.mysql.dialect import DRIVER_ERRORS, MYSQL  # noqa: PLC0415
+
+    lost = cext.MySQLInterfaceError("Lost connection to MySQL server during query")
+    lost.errno = 2013
+    assert isinstance(lost, DRIVER_ERRORS)
+    with pytest.raises(DBConnectionError), MYSQL.errors():
+        raise lost
