@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from cli.reconcile import reconcile
+from cli.renditions import renditions
 from cli.users import users_app
 from core.exceptions import PixyProxyException
 from core.log import configure_logging
@@ -22,6 +23,7 @@ from service.metrics_dir import MULTIPROC_ENV, multiprocess_dir, reset_multiproc
 app = typer.Typer(help="PixyProxy: generated images on MySQL and S3.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
 app.command("reconcile")(reconcile)
+app.command("renditions")(renditions)
 err = Console(stderr=True)
 
 

@@ -78,7 +78,8 @@ class BarProgress:
 class LineProgress:
     """Plain lines on stderr, one per page, for logs and pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "reconcile") -> None:
+        self._label = label
         self._name = ""
         self._done = 0
 
@@ -94,12 +95,12 @@ class LineProgress:
         """Announce a pass."""
         self._name, self._done = name, 0
         suffix = f" ({total})" if total is not None else ""
-        print(f"reconcile: checking {name}{suffix}", file=sys.stderr, flush=True)
+        print(f"{self._label}: checking {name}{suffix}", file=sys.stderr, flush=True)
 
     def advance(self, count: int) -> None:
         """One line per page."""
         self._done += count
-        print(f"reconcile: {self._name} checked: {self._done}", file=sys.stderr, flush=True)
+        print(f"{self._label}: {self._name} checked: {self._done}", file=sys.stderr, flush=True)
 
 
 def _summary(report: ReconcileReport, grace: str) -> list[str]:

@@ -11,7 +11,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -50,6 +50,25 @@ UtcDateTime = Annotated[
 Guid = Annotated[str, AfterValidator(_canonical_uuid), Field(examples=[str(uuid.UUID(int=1))])]
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
+ImageSize = Literal["1024x1024", "1536x1024", "1024x1536", "auto"]
+ImageQuality = Literal["low", "medium", "high", "auto"]
+IMAGE_SIZES: tuple[str, ...] = get_args(ImageSize)
+IMAGE_QUALITIES: tuple[str, ...] = get_args(ImageQuality)
+AUTO_SIZE = "1024x1024"  # what "auto" draws where a generator must pick (the offline one)
+
+
+def size_pixels(size: str) -> tuple[int, int]:
+    """``"1536x1024"`` → ``(1536, 1024)``; ``"auto"`` → the square default."""
+    width, height = (AUTO_SIZE if size == "auto" else size).split("x")
+    return int(width), int(height)
+
+
+class TokenUsage(BaseModel):
+    """Token counts of one generation, as the Images API reported them."""
+
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
 
 
 class ImageDetailCreate(BaseModel):
@@ -62,6 +81,12 @@ class ImageDetailCreate(BaseModel):
         default_factory=list,
         max_length=MAX_TAGS,
         description="Up to 20 tags of letters, digits, '-' and '_'; lower-cased, deduplicated.",
+    )
+    size: ImageSize | None = Field(
+        default=None, description="Pixels, width x height; default: the OPENAI_IMAGE_SIZE setting."
+    )
+    quality: ImageQuality | None = Field(
+        default=None, description="Rendering quality; default: the OPENAI_IMAGE_QUALITY setting."
     )
 
     @field_validator("tags")
@@ -83,6 +108,24 @@ class ImageDetail(ImageDetailCreate):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    size: ImageSize | None = Field(
+        default=None, description="The size asked for (null: made before sizes were recorded)."
+    )
+    quality: ImageQuality | None = Field(
+        default=None, description="The quality asked for (null: made before it was recorded)."
+    )
+    model: str | None = Field(default=None, description="The model that drew it.")
+    revised_prompt: str | None = Field(
+        default=None, description="The prompt as the model rewrote it, if it did."
+    )
+    usage: TokenUsage | None = Field(
+        default=None, description="Token counts as the Images API reported them."
+    )
+    width: int | None = Field(default=None, ge=1, description="Pixels of the stored image.")
+    height: int | None = Field(default=None, ge=1, description="Pixels of the stored image.")
+    blurhash: str | None = Field(
+        default=None, max_length=64, description="A BlurHash placeholder of the image."
+    )
 
     @property
     def etag(self) -> str:
@@ -126,6 +169,29 @@ class NewImage(BaseModel):
     size_bytes: int = Field(ge=0)
     sha256: str
     storage_key: str
+    created_at: UtcDateTime
+    model: str | None = None
+    size: ImageSize | None = None
+    quality: ImageQuality | None = None
+    revised_prompt: str | None = None
+    usage: TokenUsage | None = None
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+
+
+class StoredRendition(BaseModel):
+    """A rendition's row: which blob holds it and what its bytes are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(pattern=r"^[a-z]{1,16}$")
+    storage_key: str
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
     created_at: UtcDateTime
 
 

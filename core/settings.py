@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.exceptions import ConfigurationError
+from core.models import ImageQuality, ImageSize
 
 
 class Settings(BaseSettings):
@@ -54,9 +55,14 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_image_model: str = "gpt-image-1"
-    openai_image_size: str = Field(default="1024x1024", pattern=r"^(auto|\d{3,4}x\d{3,4})$")
-    openai_image_quality: str = "auto"
+    # Defaults of ImageDetailCreate's size and quality (the same values are allowed).
+    openai_image_size: ImageSize = "1024x1024"
+    openai_image_quality: ImageQuality = "auto"
     openai_timeout: float = Field(default=120.0, gt=0)
+
+    # Threads that make renditions right after a create's commit; 0 makes them inline
+    # on the request path (a missing one is made on its first request either way).
+    rendition_workers: int = Field(default=1, ge=0, le=8)
 
     # Seconds a completed Idempotency-Key is remembered (POST /image, /private/image).
     idempotency_ttl: int = Field(default=86400, ge=1, le=30 * 86400)

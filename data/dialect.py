@@ -38,6 +38,13 @@ class Dialect:
     join: str = "CROSS JOIN"  # a join that keeps the written table order
     for_update: str = ""  # locks the row a delete reads first
     limited_delete: bool = False  # DELETE … ORDER BY … LIMIT is allowed
+    new_value: str = "excluded.{column}"  # in an upsert: the value the INSERT brought
+    # Search: the full-text source and condition (``:match``), and the words' query text
+    search_from: str = " FROM images_fts AS f CROSS JOIN images AS i ON i.id = f.rowid"
+    search_where: str = "images_fts MATCH :match"
+    search_terms: Callable[[Sequence[str]], str] = lambda words: " ".join(
+        f'"{word}"*' for word in words
+    )
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` placeholders in this dialect's style."""
@@ -52,6 +59,11 @@ class Dialect:
             raise
         except self.driver_errors as exc:
             raise self.translate(exc) from exc
+
+    def upsert_all(self, key: str, columns: Sequence[str]) -> str:
+        """The upsert clause that replaces ``columns`` of the row whose ``key`` exists."""
+        new = ", ".join(f"{c} = {self.new_value.format(column=c)}" for c in columns)
+        return f"{self.upsert.format(key=key)} {new}"
 
     def purge(self, table: str, key: str, where: str, order: str) -> str:
         """``DELETE`` at most ``:limit`` rows of ``table`` matching ``where``, by ``order``."""

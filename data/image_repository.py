@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.exceptions import RecordNotFoundError
-from core.models import NewImage, StoredImage
+from core.models import NewImage, StoredImage, StoredRendition
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class PageQuery:
     after: tuple[datetime, int] | None = None  # (created_at, id) of the last row seen
     tags: Sequence[str] = ()
     author: str | None = None
+    # Search: every word must start a word of the prompt (lower-case letters and digits,
+    # at least 3 of them, no stop words: service/search.py). Backed by the full-text index.
+    words: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,26 @@ class StorageRef:
     id: int
     guid: str
     storage_key: str
+
+
+@dataclass(frozen=True)
+class ImageFactsUpdate:
+    """Width, height and BlurHash of an image stored before they were recorded."""
+
+    width: int
+    height: int
+    blurhash: str
+
+
+@dataclass(frozen=True)
+class RenditionWork:
+    """One row as the renditions backfill sees it."""
+
+    id: int
+    guid: str
+    storage_key: str
+    has_facts: bool  # width, height and blurhash are recorded
+    kinds: frozenset[str]  # renditions recorded
 
 
 class ImageRepository(ABC):
@@ -79,3 +102,22 @@ class ImageRepository(ABC):
     @abstractmethod
     def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
         """Up to ``limit`` rows (public and private) with ``id > after_id``, by id."""
+
+    @abstractmethod
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The row of rendition ``kind`` of image ``image_id``, or ``None``."""
+
+    @abstractmethod
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Insert or replace rendition ``rendition.kind`` of image ``image_id``.
+
+        ``ConstraintViolationError`` when the image row is gone (deleted meanwhile).
+        """
+
+    @abstractmethod
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Record width, height and BlurHash of an older image (a no-op if it is gone)."""
+
+    @abstractmethod
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Up to ``limit`` rows with ``id > after_id``, by id, with what they already have."""

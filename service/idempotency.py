@@ -84,9 +84,16 @@ class IdempotentRequest:
 
 
 def request_hash(body: ImageDetailCreate) -> str:
-    """SHA-256 of the canonical JSON of a validated body (stripped prompt, normalised tags)."""
+    """SHA-256 of the canonical JSON of a validated body (stripped prompt, normalised tags).
+
+    Fields left out (``size``, ``quality``) are left out of the hash too, so a key stored
+    by a release without them still matches the same body.
+    """
     canonical = json.dumps(
-        body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        body.model_dump(mode="json", exclude_none=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -7,6 +7,9 @@ that orders work across the database and the blob store (CONTRACT.md §5):
   fails, the blob is deleted before the error is raised;
 * delete: delete row → commit → delete blob (a crash in between leaves an orphan blob,
   which ``pixyproxy reconcile`` removes; never a row without its blob).
+
+Renditions (``service/renditions.py``) are made after the create's commit and deleted
+with the original; a rendition still missing is made on its first request.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from core.models import (
     ImageDetailCreate,
     ImageListQuery,
     ImagePage,
+    ImageQuality,
+    ImageSize,
     NewImage,
     RangeRequest,
     ServiceStatus,
@@ -43,11 +48,14 @@ from core.models import (
 from data.database import Database
 from data.image_repository import PageQuery, Visibility
 from service.content import ImageSource
-from service.generation.generator import ImageGenerator
+from service.generation.generator import GenerationOptions, ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert
 from service.image_service_interface import ImageServiceInterface
+from service.imaging import RenditionKind, UnreadableImageError, inspect_image
 from service.metrics import observed_generation, record_compensating_delete
 from service.pagination import decode_cursor, encode_cursor
+from service.renditions import Renditions, image_keys
+from service.search import search_words
 from service.transaction import transaction
 from service.validation import parse_guid, revalidate
 from storage.blob_store import BlobStore
@@ -66,6 +74,9 @@ class Backends:
     presign_expires: int = 300
     idempotency_ttl: float = 86400.0  # seconds a completed Idempotency-Key is remembered
     idempotency_wait: float = 10.0  # seconds a repeat polls a key that is still pending
+    default_size: ImageSize = "1024x1024"  # OPENAI_IMAGE_SIZE
+    default_quality: ImageQuality = "auto"  # OPENAI_IMAGE_QUALITY
+    renditions: Renditions | None = None  # None: made inline, right after each commit
 
 
 class ImageService(ImageServiceInterface):
@@ -75,6 +86,9 @@ class ImageService(ImageServiceInterface):
         self._backends = backends
         self._visibility = visibility
         self._author = author
+        self._renditions = backends.renditions or Renditions(
+            backends.database, backends.blobs, workers=0
+        )
 
     # -- create -----------------------------------------------------------------------
 
@@ -116,12 +130,22 @@ class ImageService(ImageServiceInterface):
         """The creation itself; ``on_insert`` runs inside the insert's transaction."""
         with observed_generation():
             self._admit_creation()
+            options = GenerationOptions(
+                size=request.size or self._backends.default_size,
+                quality=request.quality or self._backends.default_quality,
+            )
             # Generation runs outside the transaction: it may take a minute, and a pooled
             # connection should not wait on it.
-            data = self._backends.generator.generate(request.prompt)
+            generated = self._backends.generator.generate(request.prompt, options)
+            data = generated.data
             media = sniff_media_type(data)
+            unusable = GeneratorUnavailableError("The image generator returned no usable image.")
             if media is None:
-                raise GeneratorUnavailableError("The image generator returned no usable image.")
+                raise unusable
+            try:
+                facts = inspect_image(data)
+            except UnreadableImageError:
+                raise unusable from None
         guid = str(uuid.uuid4())
         new_image = NewImage(
             guid=guid,
@@ -135,6 +159,14 @@ class ImageService(ImageServiceInterface):
             sha256=hashlib.sha256(data).hexdigest(),
             storage_key=f"images/{guid}.{media.extension}",
             created_at=datetime.now(UTC),
+            model=generated.model,
+            size=options.size,
+            quality=options.quality,
+            revised_prompt=generated.revised_prompt,
+            usage=generated.usage,
+            width=facts.width,
+            height=facts.height,
+            blurhash=facts.blurhash,
         )
         self._backends.blobs.put(new_image.storage_key, data, content_type=media.content_type)
         try:
@@ -146,6 +178,7 @@ class ImageService(ImageServiceInterface):
             record_compensating_delete(deleted=self._discard_blob(new_image.storage_key))
             raise
         logger.info("image created guid=%s size=%d", guid, len(data))
+        self._renditions.after_commit(stored.id, guid, data)
         return stored.to_detail()
 
     def _admit_creation(self) -> None:
@@ -189,9 +222,15 @@ class ImageService(ImageServiceInterface):
         cursor: str | None = None,
         tags: Sequence[str] = (),
         author: str | None = None,
+        q: str | None = None,
     ) -> ImagePage:
-        """Return one keyset page, newest first; ``next_cursor`` when more rows exist."""
+        """Return one keyset page, newest first; ``next_cursor`` when more rows exist.
+
+        With ``q``, only images whose prompt has a word starting with each word of ``q``
+        (``service/search.py``; ``ValidationFailedError`` when ``q`` has none).
+        """
         filters = revalidate(ImageListQuery, {"limit": limit, "tags": list(tags), "author": author})
+        words = search_words(q) if q is not None else []
         after = decode_cursor(cursor) if cursor is not None else None
         query = PageQuery(
             visibility=self._visibility,
@@ -199,6 +238,7 @@ class ImageService(ImageServiceInterface):
             after=after,
             tags=filters.tags,
             author=filters.author,
+            words=words,
         )
         with transaction(self._backends.database) as db:
             rows = db.images.list_page(query)
@@ -210,39 +250,55 @@ class ImageService(ImageServiceInterface):
         )
 
     def get_image_content(
-        self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
+        self,
+        guid: str,
+        byte_range: RangeRequest | None = None,
+        *,
+        include_body: bool = True,
+        rendition: RenditionKind | None = None,
     ) -> ImageContent:
-        """Return details plus a chunk stream of the blob (or of one byte range)."""
-        return self.find_image_content(guid).open(byte_range, include_body=include_body)
+        """Return details plus a chunk stream of the blob (or of one byte range).
 
-    def find_image_content(self, guid: str) -> ImageSource:
-        """Read the row of a visible image (one unit of work); its blob is opened later."""
+        With ``rendition``, the details and bytes are those of that rendition (made now
+        if it is missing, or if its blob went missing).
+        """
+        source = self.find_image_content(guid, rendition)
+        return source.open(byte_range, include_body=include_body)
+
+    def find_image_content(self, guid: str, rendition: RenditionKind | None = None) -> ImageSource:
+        """Read the row of a visible image (one unit of work); its blob is opened later.
+
+        With ``rendition``, that rendition's row is read in the same unit of work (and
+        the rendition is made now when it has none).
+        """
         guid = parse_guid(guid)
         with transaction(self._backends.database) as db:
             stored = db.images.get_by_guid(guid, self._visibility)
-        return ImageSource(stored, self._backends.blobs)
+            record = db.images.find_rendition(stored.id, rendition) if rendition else None
+        if rendition is not None and record is None:
+            record = self._renditions.remake(stored)[rendition]
+        return ImageSource(stored, self._backends.blobs, record, self._renditions)
 
-    def get_content_url(self, guid: str) -> str | None:
+    def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:
         """A presigned URL for a public image when redirects are on, else ``None``."""
         if not self._backends.content_redirect or self._visibility.private:
             return None
-        guid = parse_guid(guid)
-        with transaction(self._backends.database) as db:
-            stored = db.images.get_by_guid(guid, self._visibility)
+        source = self.find_image_content(guid, rendition)
         return self._backends.blobs.presigned_url(
-            stored.storage_key, expires=self._backends.presign_expires
+            source.storage_key, expires=self._backends.presign_expires
         )
 
     # -- delete -----------------------------------------------------------------------
 
     def delete_image(self, guid: str) -> None:
-        """Delete the caller's own image: row first (committed), then the blob."""
+        """Delete the caller's own image: row first (committed), then every blob of it."""
         guid = parse_guid(guid)
         if self._author is None:
             raise AuthenticationError
         with transaction(self._backends.database) as db:
             deleted = db.images.delete(guid, self._visibility, author=self._author)
-        self._discard_blob(deleted.storage_key)
+        for key in image_keys(guid, deleted.storage_key):
+            self._discard_blob(key)
         logger.info("image deleted guid=%s", guid)
 
     # -- status -----------------------------------------------------------------------

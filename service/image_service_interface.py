@@ -20,6 +20,7 @@ from core.models import (
     ServiceStatus,
 )
 from service.content import ImageSource
+from service.imaging import RenditionKind
 
 
 class ImageServiceInterface(ABC):
@@ -43,13 +44,19 @@ class ImageServiceInterface(ABC):
 
     @abstractmethod
     def get_image_content(
-        self, guid: str, byte_range: RangeRequest | None = None, *, include_body: bool = True
+        self,
+        guid: str,
+        byte_range: RangeRequest | None = None,
+        *,
+        include_body: bool = True,
+        rendition: RenditionKind | None = None,
     ) -> ImageContent:
         """Return the image's details with its bytes as a stream (optionally one range).
 
         ``RangeNotSatisfiableError`` for a range outside the blob; ``BlobNotFoundError``
         when the row's blob is missing. With ``include_body=False`` (HEAD) the blob is only
-        stat-ed, so a missing blob fails the same way, and nothing is opened.
+        stat-ed, so a missing blob fails the same way, and nothing is opened. With
+        ``rendition``, the same for that WebP rendition (made now if it is missing).
         """
 
     @abstractmethod
@@ -64,23 +71,28 @@ class ImageServiceInterface(ABC):
         cursor: str | None = None,
         tags: Sequence[str] = (),
         author: str | None = None,
+        q: str | None = None,
     ) -> ImagePage:
-        """Return one page, newest first, and the cursor of the next page if there is one."""
+        """Return one page, newest first, and the cursor of the next page if there is one.
+
+        ``q`` searches the prompts: for each of its words, a prompt word starting with it.
+        """
 
     @abstractmethod
     def delete_image(self, guid: str) -> None:
         """Delete the caller's own image in this scope: the row, then the blob."""
 
     @abstractmethod
-    def find_image_content(self, guid: str) -> ImageSource:
+    def find_image_content(self, guid: str, rendition: RenditionKind | None = None) -> ImageSource:
         """Read a visible image's row once; ``open()`` on the result streams its bytes.
 
         For ``/content``, which needs the row (ETag, size) before it knows what to send:
-        one unit of work per request, whatever its conditional headers.
+        one unit of work per request, whatever its conditional headers. With
+        ``rendition``, the source is that rendition (made now if it has none).
         """
 
     @abstractmethod
-    def get_content_url(self, guid: str) -> str | None:
+    def get_content_url(self, guid: str, rendition: RenditionKind | None = None) -> str | None:
         """A short-lived direct URL for a public image's bytes, or ``None``."""
 
     @abstractmethod

@@ -1,14 +1,15 @@
 """The bootstrap: build every service from a ``Settings`` (the request's ``init.py``).
 
 The one composition root: the web app's lifespan calls :func:`build_services` once,
-the CLI :func:`build_user_service`, :func:`build_reconciler` and the schema functions;
-tests call them with their own settings, or pass fakes for any backend. Whatever is
-built here is closed by the ``close()`` of what it returns.
+the CLI :func:`build_user_service`, :func:`build_reconciler`, :func:`build_backfill` and
+the schema functions; tests call them with their own settings, or pass fakes for any
+backend. Whatever is built here is closed by the ``close()`` of what it returns.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.exceptions import DBConnectionError, SchemaVersionError
@@ -16,6 +17,7 @@ from core.settings import Settings
 from data.database import Database
 from data.init import apply_schema, build_database, schema_status
 from data.migrations import SchemaStatus
+from service.backfill import RenditionBackfill
 from service.generation.generator import ImageGenerator
 from service.generation.init import build_generator
 from service.image_service import Backends
@@ -23,6 +25,7 @@ from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from service.rate_limit import Clock, RateLimits, utc_now
 from service.reconcile import Reconciler
+from service.renditions import Renditions
 from service.user_service import UserService
 from storage.blob_store import BlobStore
 from storage.init import build_blob_store
@@ -55,14 +58,18 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Release everything built for these services: pool, S3 and OpenAI clients."""
+        """Finish the renditions under way, then release the pool, S3 and OpenAI clients."""
         try:
-            self.backends.database.close()
+            if self.backends.renditions is not None:
+                self.backends.renditions.close()
         finally:
             try:
-                self.backends.blobs.close()
+                self.backends.database.close()
             finally:
-                self.backends.generator.close()
+                try:
+                    self.backends.blobs.close()
+                finally:
+                    self.backends.generator.close()
 
 
 def build_services(
@@ -79,13 +86,18 @@ def build_services(
     ``/readyz`` and answered with 503, and the service recovers when it returns.
     ``clock`` is the rate limits' time source (tests pass their own).
     """
+    database = database or build_database(settings)
+    blobs = blobs or build_blob_store(settings)
     backends = Backends(
-        database=database or build_database(settings),
-        blobs=blobs or build_blob_store(settings),
+        database=database,
+        blobs=blobs,
         generator=generator or build_generator(settings),
         content_redirect=settings.content_redirect,
         presign_expires=settings.presign_expires,
         idempotency_ttl=settings.idempotency_ttl,
+        default_size=settings.openai_image_size,
+        default_quality=settings.openai_image_quality,
+        renditions=Renditions(database, blobs, workers=settings.rendition_workers),
     )
     logger.info(
         "backends: database=%s blob_store=%s generator=%s",
@@ -107,10 +119,9 @@ def build_user_service(settings: Settings) -> UserService:
     return UserService(build_database(settings))
 
 
-def build_reconciler(settings: Settings) -> Reconciler:
-    """A ``Reconciler`` on the configured database and blob store (for the CLI)."""
-    database = build_database(settings)
-    blobs = build_blob_store(settings)
+def _storage(settings: Settings) -> tuple[Database, BlobStore, Callable[[], None]]:
+    """The configured database and blob store, and the function that closes both."""
+    database, blobs = build_database(settings), build_blob_store(settings)
 
     def close() -> None:
         try:
@@ -118,7 +129,20 @@ def build_reconciler(settings: Settings) -> Reconciler:
         finally:
             blobs.close()
 
+    return database, blobs, close
+
+
+def build_reconciler(settings: Settings) -> Reconciler:
+    """A ``Reconciler`` on the configured database and blob store (for the CLI)."""
+    database, blobs, close = _storage(settings)
     return Reconciler(database, blobs, on_close=close)
+
+
+def build_backfill(settings: Settings) -> RenditionBackfill:
+    """A renditions backfill on the configured database and blob store (for the CLI)."""
+    database, blobs, close = _storage(settings)
+    renditions = Renditions(database, blobs, workers=0)
+    return RenditionBackfill(database, renditions, on_close=close)
 
 
 def initialise_database(settings: Settings) -> list[str]:

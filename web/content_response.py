@@ -10,6 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from core.models import ImageContent, ImageDetail
 from service.image_service import ImageService
+from service.imaging import RenditionKind
 from web.http_content import (
     PRIVATE_CACHE,
     PUBLIC_CACHE,
@@ -88,14 +89,20 @@ def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, 
 
 
 def content_response(
-    images: ImageService, guid: str, request: Request, *, download: bool
+    images: ImageService,
+    guid: str,
+    request: Request,
+    *,
+    download: bool,
+    rendition: RenditionKind | None = None,
 ) -> Response:
-    """Answer GET or HEAD of ``/content``: redirect, 304, 206 or a streamed 200.
+    """Answer GET or HEAD of ``/content`` (or of a rendition): redirect, 304, 206 or 200.
 
-    One unit of work per request: the row is read once (``find_image_content``), and
-    the conditional headers are decided from it before the blob is touched.
+    One unit of work per request: the row (and the rendition's) is read once
+    (``find_image_content``), and the conditional headers are decided from it before
+    the blob is touched.
     """
-    redirect_url = images.get_content_url(guid)
+    redirect_url = images.get_content_url(guid, rendition)
     if redirect_url is not None:
         # The signed URL expires: no cache (a CDN's default TTL included) may keep it.
         return RedirectResponse(
@@ -104,7 +111,7 @@ def content_response(
     byte_range = parse_range_header(request.headers.get("range"))
     if_none_match = request.headers.get("if-none-match")
     if_range = request.headers.get("if-range")
-    source = images.find_image_content(guid)
+    source = images.find_image_content(guid, rendition)
     if if_none_match or (if_range and byte_range):
         # Conditional requests are answered from the row alone: no blob round trip.
         detail = source.detail

@@ -14,12 +14,18 @@ from web.threads import in_thread
 
 
 class ListParams(BaseModel):
-    """``?limit=&cursor=&tag=&author=`` of a listing."""
+    """``?limit=&cursor=&tag=&author=&q=`` of a listing."""
 
     limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(default=None, max_length=128)
     tag: list[str] = Field(default_factory=list, max_length=20)
     author: str | None = Field(default=None, max_length=64)
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Search: for each of its words, a prompt word starting with it.",
+    )
 
 
 async def list_response(images: ImageService, params: ListParams, request: Request) -> Response:
@@ -31,6 +37,7 @@ async def list_response(images: ImageService, params: ListParams, request: Reque
         cursor=params.cursor,
         tags=params.tag,
         author=params.author,
+        q=params.q,
     )
     headers: dict[str, str] = {}
     if page.next_cursor is not None:
@@ -39,5 +46,7 @@ async def list_response(images: ImageService, params: ListParams, request: Reque
             query["tag"] = params.tag
         if params.author:
             query["author"] = params.author
+        if params.q:
+            query["q"] = params.q
         headers["Link"] = f'<{request.url.path}?{urlencode(query, doseq=True)}>; rel="next"'
     return details_response(page.items, headers=headers)

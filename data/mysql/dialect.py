@@ -127,4 +127,8 @@ MYSQL = Dialect(
     join="STRAIGHT_JOIN",
     for_update=" FOR UPDATE",
     limited_delete=True,
+    new_value="VALUES({column})",
+    search_from=" FROM images AS i",
+    search_where="MATCH (i.prompt) AGAINST (:match IN BOOLEAN MODE)",  # ft_images_prompt
+    search_terms=lambda words: " ".join(f"+{word}*" for word in words),  # boolean mode
 )

@@ -9,15 +9,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.exceptions import RecordNotFoundError
-from core.models import NewImage, StoredImage
+from core.models import NewImage, StoredImage, StoredRendition, TokenUsage
 from data.dialect import Dialect, Row, Session, placeholders
-from data.image_repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.image_repository import (
+    ImageFactsUpdate,
+    ImageRepository,
+    PageQuery,
+    RenditionWork,
+    StorageRef,
+    Visibility,
+)
 
 # Columns that hold a field of NewImage/StoredImage as it is; the rest are converted.
 PLAIN_FIELDS = (
-    "guid", "prompt", "filename", "content_type", "size_bytes", "sha256", "author", "storage_key"
+    "guid", "prompt", "filename", "content_type", "size_bytes", "sha256", "author", "storage_key",
+    "model", "size", "quality", "revised_prompt", "width", "height", "blurhash",
 )  # fmt: skip
-STORED_FIELDS = (*PLAIN_FIELDS, "is_private", "created_at", "updated_at")
+# ``usage``: three columns, all set, or all NULL when the generator reported none.
+USAGE_FIELDS = ("input_tokens", "output_tokens", "total_tokens")
+STORED_FIELDS = (*PLAIN_FIELDS, *USAGE_FIELDS, "is_private", "created_at", "updated_at")
 IMAGE_COLUMNS = ", ".join(f"i.{column}" for column in ("id", *STORED_FIELDS))
 INSERT_IMAGE = (
     f"INSERT INTO images ({', '.join(STORED_FIELDS)})"  # noqa: S608 - constants
@@ -37,7 +47,29 @@ SELECT_STORAGE_REFS = (
 SELECT_TAGS = "SELECT image_id, tag FROM image_tags WHERE image_id IN ({ids}) ORDER BY ordinal"
 DELETE_IMAGE = "DELETE FROM images WHERE id = :id"
 COUNT_IMAGES = "SELECT COUNT(*) AS n FROM images"
-SELECT_STORAGE_KEYS = "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+SELECT_STORAGE_KEYS = (
+    "SELECT storage_key FROM images WHERE storage_key IN ({keys})"
+    " UNION ALL SELECT storage_key FROM image_renditions WHERE storage_key IN ({keys})"
+)
+RENDITION_FIELDS = (
+    "kind", "storage_key", "content_type", "size_bytes", "sha256", "width", "height", "created_at"
+)  # fmt: skip
+SELECT_RENDITION = (
+    f"SELECT {', '.join(RENDITION_FIELDS)} FROM image_renditions"  # noqa: S608 - constants
+    " WHERE image_id = :image_id AND kind = :kind"
+)
+SAVE_RENDITION = (
+    f"INSERT INTO image_renditions (image_id, {', '.join(RENDITION_FIELDS)})"  # noqa: S608
+    f" VALUES (:image_id, {', '.join(':' + field for field in RENDITION_FIELDS)}) {{upsert}} "
+)
+UPDATE_FACTS = (
+    "UPDATE images SET width = :width, height = :height, blurhash = :blurhash WHERE id = :id"
+)
+SELECT_RENDITION_WORK = (
+    "SELECT i.id, i.guid, i.storage_key, i.width IS NOT NULL AS has_facts,"
+    " (SELECT GROUP_CONCAT(r.kind) FROM image_renditions AS r WHERE r.image_id = i.id) AS kinds"
+    " FROM images AS i WHERE i.id > :after_id ORDER BY i.id LIMIT :limit"
+)
 
 WHERE_PUBLIC = "i.is_private = 0"
 WHERE_PRIVATE = "i.is_private = 1 AND i.author = :owner"
@@ -71,6 +103,7 @@ def image_params(dialect: Dialect, image: NewImage) -> dict[str, Any]:
     """NewImage → the named parameters of ``INSERT_IMAGE``."""
     created = dialect.to_db_time(image.created_at)
     params = {field: getattr(image, field) for field in PLAIN_FIELDS}
+    params |= image.usage.model_dump() if image.usage else dict.fromkeys(USAGE_FIELDS)
     return params | {"is_private": int(image.private), "created_at": created, "updated_at": created}
 
 
@@ -82,6 +115,9 @@ def image_from_row(dialect: Dialect, row: Row, tags: Sequence[str]) -> StoredIma
         private=bool(row["is_private"]),
         created_at=dialect.from_db_time(row["created_at"]),
         updated_at=dialect.from_db_time(row["updated_at"]),
+        usage=TokenUsage(**{field: int(row[field]) for field in USAGE_FIELDS})
+        if row["total_tokens"] is not None
+        else None,
         **{field: row[field] for field in PLAIN_FIELDS},
     )
 
@@ -99,7 +135,12 @@ def list_page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, An
     params: dict[str, Any] = {"limit": query.limit}
     tags = normal_tags(query.tags)
     by_tag = bool(tags) and not query.visibility.private and query.author is None
-    if by_tag:
+    by_tag = by_tag and not query.words
+    if query.words:  # the full-text index yields the matches, then filtered and sorted
+        source, older, order = dialect.search_from, WHERE_OLDER, NEWEST_FIRST
+        where = [dialect.search_where, _visibility(query.visibility, params)]
+        params["match"] = dialect.search_terms(query.words)
+    elif by_tag:
         source = FROM_TAG_INDEX.format(join=dialect.join)
         older, order = WHERE_OLDER_BY_TAG, NEWEST_FIRST_BY_TAG
         where = [WHERE_FIRST_TAG, WHERE_PUBLIC]
@@ -131,6 +172,9 @@ class SQLImageRepository(ImageRepository):
         self._db = session
         self._dialect = session.dialect
         self._select_one = SELECT_BY_GUID.format(tags=self._dialect.tags_folded)
+        self._save_rendition = SAVE_RENDITION.format(
+            upsert=self._dialect.upsert_all("image_id, kind", RENDITION_FIELDS[1:])
+        )
 
     def add(self, image: NewImage) -> StoredImage:
         """Insert a row and its tags; ``ConstraintViolationError`` on a duplicate guid."""
@@ -194,6 +238,38 @@ class SQLImageRepository(ImageRepository):
         """Up to ``limit`` rows (public and private) with ``id > after_id``, by id."""
         rows = self._db.rows(SELECT_STORAGE_REFS, {"after_id": after_id, "limit": limit})
         return [StorageRef(int(r["id"]), str(r["guid"]), str(r["storage_key"])) for r in rows]
+
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The row of rendition ``kind`` of image ``image_id``, or ``None``."""
+        rows = self._db.rows(SELECT_RENDITION, {"image_id": image_id, "kind": kind})
+        if not rows:
+            return None
+        created = self._dialect.from_db_time(rows[0]["created_at"])
+        return StoredRendition.model_validate({**rows[0], "created_at": created})
+
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
+        params = {**rendition.model_dump(), "image_id": image_id}
+        params["created_at"] = self._dialect.to_db_time(rendition.created_at)
+        self._db.run(self._save_rendition, params)
+
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Record width, height and BlurHash of an older image."""
+        self._db.run(UPDATE_FACTS, {**vars(facts), "id": image_id})
+
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Up to ``limit`` rows with ``id > after_id``, with their facts and renditions."""
+        rows = self._db.rows(SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit})
+        return [
+            RenditionWork(
+                id=int(row["id"]),
+                guid=str(row["guid"]),
+                storage_key=str(row["storage_key"]),
+                has_facts=bool(row["has_facts"]),
+                kinds=frozenset(str(row["kinds"]).split(",") if row["kinds"] else ()),
+            )
+            for row in rows
+        ]
 
     def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:
         """Run an image SELECT, then one query for all the rows' tags."""

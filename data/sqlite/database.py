@@ -25,6 +25,8 @@ from data.sqlite.unit_of_work import SQLiteContext
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
+WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
+WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
 CREATE_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER NOT NULL PRIMARY KEY,
@@ -47,9 +49,16 @@ class SQLiteDatabase(Database):
         self._ready = False
 
     def context(self) -> SQLiteContext:
-        """Open a unit of work on a new connection (``DBConnectionError`` if impossible)."""
+        """Open a unit of work on a new connection, its FTS5 table touched (data/README.md)."""
         self.ensure_schema()
-        return SQLiteContext(self._connect())
+        connection = self._connect()
+        with SQLITE.errors():
+            try:
+                connection.execute(WARM_FTS).fetchall()
+            except BaseException:
+                connection.close()
+                raise
+        return SQLiteContext(connection)
 
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""

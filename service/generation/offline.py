@@ -1,5 +1,8 @@
 """An image generator that needs no network: a deterministic PNG drawn from the prompt.
 
+It draws at the requested size (``auto``: 1024x1024). Tests and benchmarks may fix
+the side instead (``OfflineImageGenerator(size=32)``) to keep blobs small.
+
 The picture is a colour gradient whose colours and slopes come from ``sha256(prompt)``,
 with a little deterministic noise so that the file size grows with the image like a
 real picture's would (benchmarks use ``size`` to get bigger blobs). It is written with
@@ -13,7 +16,8 @@ import hashlib
 import struct
 import zlib
 
-from service.generation.generator import ImageGenerator
+from core.models import size_pixels
+from service.generation.generator import GeneratedImage, GenerationOptions, ImageGenerator
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_SIZE = 1
@@ -25,21 +29,33 @@ _SHIFT: tuple[bytes, ...] = tuple(bytes((v + k) & 0xFF for v in range(256)) for 
 
 
 class OfflineImageGenerator(ImageGenerator):
-    """Draws a square RGB PNG of ``size`` pixels a side; same prompt, same bytes."""
+    """Draws an RGB PNG at the requested size; same prompt and size, same bytes.
+
+    With ``size``, every image is a square of ``size`` pixels a side whatever was asked.
+    """
 
     backend = "offline"
+    model = "offline"
 
-    def __init__(self, size: int = 256, *, compression_level: int = 6) -> None:
-        if not MIN_SIZE <= size <= MAX_SIZE:
+    def __init__(self, size: int | None = None, *, compression_level: int = 6) -> None:
+        if size is not None and not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, got {size}")
         self.size = size
         self._level = compression_level
 
-    def generate(self, prompt: str) -> bytes:
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
         """Return a valid PNG derived deterministically from ``prompt``."""
+        width, height = self.pixels(options or GenerationOptions())
+        return GeneratedImage(data=self.draw_png(prompt, width, height), model=self.model)
+
+    def pixels(self, options: GenerationOptions) -> tuple[int, int]:
+        """Width and height this generator draws for ``options``."""
+        return (self.size, self.size) if self.size is not None else size_pixels(options.size)
+
+    def draw_png(self, prompt: str, width: int, height: int) -> bytes:
+        """The PNG bytes of ``prompt``'s picture at ``width`` x ``height``."""
         seed = hashlib.sha256(prompt.encode("utf-8")).digest()
-        pixels = _draw(seed, self.size, self.size)
-        return encode_png(pixels, self.size, self.size, level=self._level)
+        return encode_png(_draw(seed, width, height), width, height, level=self._level)
 
 
 def _draw(seed: bytes, width: int, height: int) -> bytes:

@@ -32,9 +32,10 @@ from core.exceptions import (
     PromptRejectedError,
 )
 from core.media import sniff_media_type
+from core.models import TokenUsage
 from core.settings import Settings
 from service.generation.deadline import Deadline
-from service.generation.generator import ImageGenerator
+from service.generation.generator import GeneratedImage, GenerationOptions, ImageGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ class OpenAIImageGenerator(ImageGenerator):
         """GPT image models always answer with ``b64_json`` and refuse ``response_format``."""
         return self.model.startswith("gpt-image")
 
-    def generate(self, prompt: str) -> bytes:
-        """Return the bytes of one image; raise only the generator errors of the port."""
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
+        """Return one image and its metadata; raise only the generator errors of the port."""
+        options = options or GenerationOptions(size=self.size, quality=self.quality)
         try:
-            response = self._deadline.run(lambda seconds: self._request(prompt, seconds))
+            response = self._deadline.run(lambda seconds: self._request(prompt, options, seconds))
         except GeneratorTimeoutError as late:  # the deadline passed, the call still waiting
             cause = TimeoutError(f"no answer within OPENAI_TIMEOUT={self._deadline.seconds:g} s")
             self._log_failure(prompt, late, cause)
@@ -97,18 +99,24 @@ class OpenAIImageGenerator(ImageGenerator):
             self._log_failure(prompt, error, exc)
             raise error from exc
         try:
-            return decode_image(response)
+            data = decode_image(response)
         except GeneratorUnavailableError as error:
             self._log_failure(prompt, error, None)
             raise
+        return GeneratedImage(
+            data=data,
+            model=self.model,
+            revised_prompt=(response.data[0].revised_prompt or None) if response.data else None,
+            usage=token_usage(response),
+        )
 
-    def _request(self, prompt: str, seconds: float) -> ImagesResponse:
+    def _request(self, prompt: str, options: GenerationOptions, seconds: float) -> ImagesResponse:
         """One call of the Images API that waits at most ``seconds``."""
         return self._client.images.generate(
             prompt=prompt,
             model=self.model,
-            size=self.size,
-            quality=cast(Quality, self.quality),
+            size=options.size,
+            quality=cast(Quality, options.quality),
             n=1,
             response_format=openai.omit if self.is_gpt_image_model else "b64_json",
             timeout=seconds,
@@ -156,6 +164,18 @@ def decode_image(response: object) -> bytes:
             "The image generator sent a malformed response (not an image)."
         )
     return data
+
+
+def token_usage(response: ImagesResponse) -> TokenUsage | None:
+    """The response's token counts, or ``None`` when the API sent none (DALL·E)."""
+    usage = response.usage
+    if usage is None:
+        return None
+    return TokenUsage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+    )
 
 
 def translate_error(exc: openai.OpenAIError) -> GenerationError:  # noqa: PLR0911 - a flat table

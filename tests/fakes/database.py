@@ -20,6 +20,7 @@ every service call: nothing leaks).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,9 +32,16 @@ from core.exceptions import (
     PixyProxyException,
     RecordNotFoundError,
 )
-from core.models import NewImage, StoredImage
+from core.models import NewImage, StoredImage, StoredRendition
 from data.database import Database
-from data.image_repository import ImageRepository, PageQuery, StorageRef, Visibility
+from data.image_repository import (
+    ImageFactsUpdate,
+    ImageRepository,
+    PageQuery,
+    RenditionWork,
+    StorageRef,
+    Visibility,
+)
 from data.migrations import Migration, SchemaStatus
 from data.unit_of_work import UnitOfWork
 from data.user_repository import UserRecord, UserRepository
@@ -57,6 +65,12 @@ def _visible(row: StoredImage, visibility: Visibility) -> bool:
     return row.private and row.author is not None and row.author == visibility.owner
 
 
+def _prompt_has(prompt: str, words: Sequence[str]) -> bool:
+    """Whether every word starts some word of ``prompt`` (as the full-text indexes match)."""
+    prompt_words = re.findall(r"[^\W_]+", prompt.casefold())
+    return all(any(found.startswith(word) for found in prompt_words) for word in words)
+
+
 class InMemoryDatabase(Database):
     """Committed rows in a dict, shared by the units of work it opens."""
 
@@ -65,6 +79,7 @@ class InMemoryDatabase(Database):
     def __init__(self) -> None:
         """Start empty and available, with no failure armed."""
         self.rows: dict[str, StoredImage] = {}
+        self.renditions: dict[tuple[int, str], StoredRendition] = {}
         self.users: dict[str, UserRecord] = {}
         self.idempotency_keys = InMemoryKeyTable()
         self.rate_counters = InMemoryRateTable()
@@ -111,6 +126,11 @@ class InMemoryDatabase(Database):
         with self._lock:
             return dict(self.rows)
 
+    def rendition_snapshot(self) -> dict[tuple[int, str], StoredRendition]:
+        """A copy of the committed renditions."""
+        with self._lock:
+            return dict(self.renditions)
+
     def user_snapshot(self) -> dict[str, UserRecord]:
         """A copy of the committed users."""
         with self._lock:
@@ -121,8 +141,14 @@ class InMemoryDatabase(Database):
         added: Sequence[StoredImage],
         deleted: Sequence[str],
         user_changes: Sequence[UserChange] = (),
+        renditions: Sequence[tuple[int, StoredRendition]] = (),
+        facts: Sequence[tuple[int, ImageFactsUpdate]] = (),
     ) -> None:
-        """Apply staged changes atomically; ``ConstraintViolationError`` on a key clash."""
+        """Apply staged changes atomically; ``ConstraintViolationError`` on a key clash.
+
+        Renditions of deleted images go with them (as ``ON DELETE CASCADE``); one of an
+        image that is gone is a ``ConstraintViolationError`` (a foreign key).
+        """
         with self._lock:
             rows = dict(self.rows)
             for guid in deleted:
@@ -131,6 +157,16 @@ class InMemoryDatabase(Database):
                 if row.guid in rows:
                     raise ConstraintViolationError
                 rows[row.guid] = row
+            by_id = {row.id: guid for guid, row in rows.items()}
+            for image_id, update in facts:
+                if image_id in by_id:
+                    guid = by_id[image_id]
+                    rows[guid] = rows[guid].model_copy(update=vars(update))
+            kept = {key: value for key, value in self.renditions.items() if key[0] in by_id}
+            for image_id, rendition in renditions:
+                if image_id not in by_id:
+                    raise ConstraintViolationError
+                kept[(image_id, rendition.kind)] = rendition
             users = dict(self.users)
             for change in user_changes:
                 if change.record is None:
@@ -140,6 +176,7 @@ class InMemoryDatabase(Database):
                 elif change.insert or change.username in users:
                     users[change.username] = change.record
             self.rows = rows
+            self.renditions = kept
             self.users = users
             self.commits += 1
 
@@ -166,6 +203,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._view: dict[str, StoredImage] | None = None
         self._added: list[StoredImage] = []
         self._deleted: list[str] = []
+        self.staged_renditions: list[tuple[int, StoredRendition]] = []
+        self.staged_facts: list[tuple[int, ImageFactsUpdate]] = []
         self._user_view: dict[str, UserRecord] | None = None
         self._user_changes: list[UserChange] = []
         self._closed = False
@@ -213,6 +252,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     def commit_transaction(self) -> None:
         """Apply the staged changes, or fail as armed by ``fail_next_commit``."""
         added, deleted, user_changes = self._added, self._deleted, self._user_changes
+        renditions, facts = self.staged_renditions, self.staged_facts
         key_changes = self.idempotency.take_changes()
         rate_changes = self.rate_counters.take_changes()
         self._reset()
@@ -220,7 +260,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             self.database.fail_next_commit = False
             raise DBConnectionError
         self.database.idempotency_keys.apply(key_changes)  # first: the one that may clash
-        self.database.apply(added, deleted, user_changes)
+        self.database.apply(added, deleted, user_changes, renditions, facts)
         self.database.rate_counters.apply(rate_changes)
 
     def rollback_transaction(self) -> None:
@@ -239,6 +279,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._view = None
         self._added = []
         self._deleted = []
+        self.staged_renditions = []
+        self.staged_facts = []
         self._user_view = None
         self._user_changes = []
         self.idempotency.discard()
@@ -283,6 +325,7 @@ class InMemoryImageRepository(ImageRepository):
             if _visible(row, query.visibility)
             and (query.author is None or row.author == query.author)
             and wanted.issubset(row.tags)
+            and _prompt_has(row.prompt, query.words)
             and (after is None or (row.created_at, row.id) < after)
         ]
         rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
@@ -303,12 +346,47 @@ class InMemoryImageRepository(ImageRepository):
     def storage_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` some row references."""
         referenced = {row.storage_key for row in self._uow.view().values()}
+        referenced |= {r.storage_key for r in self._uow.database.rendition_snapshot().values()}
         return {key for key in keys if key in referenced}
 
     def list_storage_refs(self, *, after_id: int = 0, limit: int = 500) -> list[StorageRef]:
         """Up to ``limit`` rows with ``id > after_id``, by id."""
         rows = sorted((r for r in self._uow.view().values() if r.id > after_id), key=lambda r: r.id)
         return [StorageRef(row.id, row.guid, row.storage_key) for row in rows[:limit]]
+
+    def find_rendition(self, image_id: int, kind: str) -> StoredRendition | None:
+        """The committed or staged rendition ``kind`` of ``image_id``."""
+        for staged_id, rendition in reversed(self._uow.staged_renditions):
+            if staged_id == image_id and rendition.kind == kind:
+                return rendition
+        if image_id not in {row.id for row in self._uow.view().values()}:
+            return None
+        return self._uow.database.rendition_snapshot().get((image_id, kind))
+
+    def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
+        """Stage an insert-or-replace; ``ConstraintViolationError`` if the image is gone."""
+        if image_id not in {row.id for row in self._uow.view().values()}:
+            raise ConstraintViolationError
+        self._uow.staged_renditions.append((image_id, rendition))
+
+    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+        """Stage width, height and BlurHash of an older image."""
+        self._uow.staged_facts.append((image_id, facts))
+
+    def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
+        """Rows with ``id > after_id`` by id, with their facts and recorded renditions."""
+        renditions = self._uow.database.rendition_snapshot()
+        rows = sorted((r for r in self._uow.view().values() if r.id > after_id), key=lambda r: r.id)
+        return [
+            RenditionWork(
+                id=row.id,
+                guid=row.guid,
+                storage_key=row.storage_key,
+                has_facts=row.width is not None,
+                kinds=frozenset(kind for (image_id, kind) in renditions if image_id == row.id),
+            )
+            for row in rows[:limit]
+        ]
 
 
 class InMemoryUserRepository(UserRepository):

@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.models import ImageDetailCreate
 from data.database import Database
+from service.generation.generator import GeneratedImage, GenerationOptions
 from service.image_service import Backends
 from service.public_images import PublicImageService
+from service.renditions import image_keys
 from tests.fakes.blobs import InMemoryBlobStore
 from tests.fakes.generator import FakeImageGenerator
 
@@ -27,11 +29,11 @@ class SlowGenerator(FakeImageGenerator):
         self.seconds = seconds
         self._lock = threading.Lock()
 
-    def generate(self, prompt: str) -> bytes:
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
         with self._lock:
             self.prompts.append(prompt)
         time.sleep(self.seconds)
-        return self._images.generate(prompt)
+        return self._images.generate(prompt, options)
 
 
 def test_concurrent_twins_generate_once_and_all_get_the_same_image(database: Database) -> None:
@@ -48,7 +50,7 @@ def test_concurrent_twins_generate_once_and_all_get_the_same_image(database: Dat
         guids = [future.result(timeout=20) for future in [pool.submit(create) for _ in range(4)]]
     assert len(set(guids)) == 1
     assert generator.calls == 1
-    assert list(blobs.blobs) == [f"images/{guids[0]}.png"]
+    assert sorted(blobs.blobs) == sorted(image_keys(guids[0], f"images/{guids[0]}.png"))
     with database.context() as db:
         assert db.images.count() == 1
         record = db.idempotency.find("public", "", key)

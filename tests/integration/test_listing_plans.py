@@ -2,9 +2,9 @@
 
 The SQL comes from the repository's own ``list_page_sql`` (per dialect), so what is
 checked is what runs. On MariaDB/MySQL: ``EXPLAIN`` names the expected index and never a
-filesort, and the handler counters show that a page deep into the table reads about ``limit`` index
-entries, not the rows before it. On SQLite: ``EXPLAIN QUERY PLAN`` never builds a
-temporary B-tree for the ORDER BY.
+filesort, and the handler counters show that a page deep into the table reads about
+``limit`` index entries, not the rows before it. On SQLite: ``EXPLAIN QUERY PLAN`` never
+builds a temporary B-tree for the ORDER BY.
 """
 
 from __future__ import annotations
@@ -173,7 +173,9 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
         for image, tags in _rows():
             times = (time_text(image[10]), time_text(image[11]))
             db.cursor.execute(
-                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
+                " author, is_private, storage_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*image[:10], *times),
             )
             db.cursor.executemany(

@@ -280,6 +280,7 @@ def test_apply_mysql_schema_creates_the_database_and_is_idempotent(
     assert tables == {
         "images",
         "image_tags",
+        "image_renditions",
         "users",
         "idempotency_keys",
         "rate_counters",

@@ -33,7 +33,7 @@ def generator(openai_settings: Settings) -> OpenAIImageGenerator:
 def test_returns_png_bytes_and_sends_model_size_quality_without_response_format(
     generator: OpenAIImageGenerator, openai_api: FakeImagesAPI
 ) -> None:
-    data = generator.generate("a red fox in snow")
+    data = generator.generate("a red fox in snow").data
     media = sniff_media_type(data)
     assert media is not None
     assert media.content_type == "image/png"
@@ -51,12 +51,13 @@ def test_returns_png_bytes_and_sends_model_size_quality_without_response_format(
 
 def test_asks_dall_e_models_for_b64_json(openai_api: FakeImagesAPI) -> None:
     settings = make_openai_settings(
-        openai_api.base_url, openai_image_model="dall-e-3", openai_image_quality="hd"
+        openai_api.base_url, openai_image_model="dall-e-3", openai_image_quality="high"
     )
-    assert sniff_media_type(OpenAIImageGenerator(settings).generate("a lighthouse")) is not None
+    image = OpenAIImageGenerator(settings).generate("a lighthouse")
+    assert sniff_media_type(image.data) is not None
     [call] = openai_api.calls
     assert call.body["model"] == "dall-e-3"
-    assert call.body["quality"] == "hd"
+    assert call.body["quality"] == "high"
     assert call.body["response_format"] == "b64_json"
 
 
@@ -124,7 +125,7 @@ def test_a_refused_connection_is_retried_within_the_deadline(
     try:
         settings = make_openai_settings(f"http://127.0.0.1:{port}/v1", openai_timeout=5.0)
         with caplog.at_level(logging.INFO, logger="service.generation"):
-            data = OpenAIImageGenerator(settings).generate("a door that opens late")
+            data = OpenAIImageGenerator(settings).generate("a door that opens late").data
         assert sniff_media_type(data) is not None
         assert "refused the connection; retry 1" in caplog.text
         timer.join()

@@ -23,6 +23,7 @@ from cli.main import app
 from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
 from service.init import Services, build_services
+from service.renditions import image_keys
 from storage.blob_store import BlobStore
 from storage.local import LocalBlobStore
 
@@ -51,8 +52,10 @@ class Planted:
         self.dangling: ImageDetail = services.private("alice").create_image(
             ImageDetailCreate(prompt="a lost owl")
         )
+        if services.backends.renditions is not None:
+            services.backends.renditions.drain()
         self.dangling_key = f"images/{self.dangling.guid}.png"
-        blobs.delete(self.dangling_key)
+        blobs.delete(self.dangling_key)  # its renditions stay, and so does their row
         self.old = sorted(f"images/{uuid.uuid4()}.png" for _ in range(2))
         for key in self.old:
             blobs.put(key, b"orphan", content_type="image/png")
@@ -64,10 +67,17 @@ class Planted:
     def keys(self) -> set[str]:
         return {info.key for info in self.blobs.list_blobs()}
 
+    def referenced(self) -> set[str]:
+        """Every key of the kept image, and the renditions of the one that lost its blob."""
+        return {
+            *image_keys(self.kept.guid, f"images/{self.kept.guid}.png"),
+            *image_keys(self.dangling.guid, self.dangling_key)[1:],
+        }
+
     def check(self, env: dict[str, str | None], grace: str) -> None:
         """The dry run, the real run and a second run, as the module docstring says."""
         before = self.keys()
-        assert before == {f"images/{self.kept.guid}.png", *self.old, self.fresh}
+        assert before == {*self.referenced(), *self.old, self.fresh}
 
         code, dry = report(env, "--dry-run", "--grace", grace)
         assert code == EXIT_DANGLING
@@ -80,13 +90,13 @@ class Planted:
 
         code, done = report(env, "--grace", grace)
         assert code == EXIT_DANGLING
-        assert self.keys() == {f"images/{self.kept.guid}.png", self.fresh}
+        assert self.keys() == {*self.referenced(), self.fresh}
         assert sorted(done["orphan_blobs"]) == self.old and done["deleted_blobs"] == 2
         assert done["fresh_orphan_blobs"] == [self.fresh]
         assert done["dangling_rows"] == [
             {"guid": self.dangling.guid, "storage_key": self.dangling_key}
         ]
-        assert (done["blobs_scanned"], done["rows_scanned"]) == (4, 2)
+        assert (done["blobs_scanned"], done["rows_scanned"]) == (8, 2)
 
         code, text = reconcile(env, "--grace", grace)
         assert code == EXIT_DANGLING

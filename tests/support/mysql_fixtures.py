@@ -29,7 +29,14 @@ from data.mysql.database import MySQLDatabase
 from data.mysql.migrate import apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
 
-TABLES_CHILD_FIRST = ("image_tags", "images", "users", "idempotency_keys", "rate_counters")
+TABLES_CHILD_FIRST = (
+    "image_tags",
+    "image_renditions",
+    "images",
+    "users",
+    "idempotency_keys",
+    "rate_counters",
+)
 
 
 def _server_args() -> dict[str, Any]:

@@ -3,8 +3,11 @@
 ``POST /v1/images/generations`` answers like OpenAI does, with a real PNG from the
 offline generator. Every call is recorded, and the behaviour of the next calls can be
 switched to a failure mode (content policy, 429, timeout, malformed answers, ...).
-Like the real API it refuses ``response_format`` for GPT image models, and like the
-real API its 401 message shows the key masked, never whole.
+Like the real API it refuses ``response_format`` and unknown sizes for GPT image models,
+answers GPT image models with ``usage`` token counts (and the ``size``/``quality`` it
+drew) and DALL·E 3 with a ``revised_prompt``, and its 401 message shows the key masked,
+never whole. With ``image_size=None`` it draws at the requested size (``auto``:
+1024x1024); with a number, every image is that small square (fast tests).
 
 Run by hand: ``python -m tests.support.openai_server --port 8089``.
 """
@@ -23,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, get_args
 
+from core.models import IMAGE_SIZES, size_pixels
 from service.generation.offline import OfflineImageGenerator
 
 Mode = Literal[
@@ -41,6 +45,9 @@ MODES: tuple[str, ...] = get_args(Mode)
 GENERATIONS_PATH = "/v1/images/generations"
 RETRY_AFTER_SECONDS = 7
 Answer = tuple[int, Any, dict[str, str]]
+# gpt-image-1's output tokens per quality for a square image (OpenAI's pricing table);
+# a 3:2 image costs about 1.5 times as many.
+_OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
 
 # mode -> status, message, error type, error code: the bodies OpenAI sends for these.
 _FAILURES: dict[str, tuple[int, str, str, str | None]] = {
@@ -94,7 +101,7 @@ class FakeImagesAPI:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        image_size: int = 32,
+        image_size: int | None = 32,
         hang_seconds: float = 30.0,
     ) -> None:
         self._generator = OfflineImageGenerator(size=image_size)
@@ -190,6 +197,10 @@ class FakeImagesAPI:
             return status, _error(message, type_, code), headers
         if mode == "malformed":
             return 200, b'{"created": 1, "data": [{"b64_json": ', {}
+        return self._generation(mode, body)
+
+    def _generation(self, mode: Mode, body: dict[str, Any]) -> Answer:
+        """Answer a generation: a 400 for a bad request, else the image and its metadata."""
         prompt, model = body.get("prompt"), str(body.get("model", "dall-e-2"))
         if not isinstance(prompt, str) or not prompt:
             message = "Missing required parameter: 'prompt'."
@@ -197,9 +208,48 @@ class FakeImagesAPI:
         if model.startswith("gpt-image") and "response_format" in body:
             message = "Unknown parameter: 'response_format'."
             return 400, _error(message, "invalid_request_error", "unknown_parameter"), {}
-        image = b"this is not an image" if mode == "not_image" else self._generator.generate(prompt)
-        item = {} if mode == "missing_b64" else {"b64_json": base64.b64encode(image).decode()}
-        return 200, {"created": int(time.time()), "data": [item]}, {}
+        gpt_image = model.startswith("gpt-image")
+        size, quality = str(body.get("size") or "auto"), str(body.get("quality") or "auto")
+        if gpt_image and size not in IMAGE_SIZES:
+            message = f"Invalid value: '{size}'. Supported values are: {', '.join(IMAGE_SIZES)}."
+            return 400, _error(message, "invalid_request_error", "invalid_value"), {}
+        image = b"this is not an image" if mode == "not_image" else self._draw(prompt, size)
+        item: dict[str, Any] = {}
+        if mode != "missing_b64":
+            item["b64_json"] = base64.b64encode(image).decode()
+        answer: dict[str, Any] = {"created": int(time.time()), "data": [item]}
+        if gpt_image:
+            answer.update(
+                background="opaque",
+                output_format="png",
+                size="1024x1024" if size == "auto" else size,
+                quality="medium" if quality == "auto" else quality,
+                usage=usage_of(prompt, size, quality),
+            )
+        elif model == "dall-e-3":
+            item["revised_prompt"] = f"A detailed picture of {prompt.strip().rstrip('.')}."
+        return 200, answer, {}
+
+    def _draw(self, prompt: str, size: str) -> bytes:
+        """The PNG for ``prompt``: at ``size``, or the fixed small square."""
+        if self._generator.size is not None:
+            return self._generator.generate(prompt).data
+        width, height = size_pixels(size if size in IMAGE_SIZES else "auto")
+        return self._generator.draw_png(prompt, width, height)
+
+
+def usage_of(prompt: str, size: str, quality: str) -> dict[str, Any]:
+    """The ``usage`` object gpt-image-1 sends: text input tokens, image output tokens."""
+    input_tokens = max(1, len(prompt.split()))
+    output = _OUTPUT_TOKENS.get(quality, _OUTPUT_TOKENS["auto"])
+    if size in ("1536x1024", "1024x1536"):
+        output = output * 3 // 2
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"image_tokens": 0, "text_tokens": input_tokens},
+        "output_tokens": output,
+        "total_tokens": input_tokens + output,
+    }
 
 
 def _make_handler(api: FakeImagesAPI) -> type[BaseHTTPRequestHandler]:
@@ -259,7 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089)
-    parser.add_argument("--image-size", type=int, default=256, help="PNG side in pixels")
+    parser.add_argument(
+        "--image-size", type=int, default=None, help="fixed PNG side (default: as requested)"
+    )
     parser.add_argument("--mode", choices=MODES, default="ok")
     args = parser.parse_args(argv)
     server = FakeImagesAPI(args.host, args.port, image_size=args.image_size)

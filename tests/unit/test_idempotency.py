@@ -20,6 +20,7 @@ from core.exceptions import (
 )
 from core.models import ImageDetail, ImageDetailCreate
 from data.idempotency_repository import COMPLETED, NewIdempotencyKey
+from service.generation.generator import GeneratedImage, GenerationOptions
 from service.idempotency import request_hash
 from service.image_service import Backends
 from service.private_images import PrivateImageService
@@ -37,10 +38,10 @@ class GatedGenerator(FakeImageGenerator):
         self.started = threading.Event()
         self.gate = threading.Event()
 
-    def generate(self, prompt: str) -> bytes:
+    def generate(self, prompt: str, options: GenerationOptions | None = None) -> GeneratedImage:
         self.started.set()
         assert self.gate.wait(10), "the test never opened the gate"
-        return super().generate(prompt)
+        return super().generate(prompt, options)
 
 
 class World:
@@ -81,7 +82,7 @@ def test_a_repeat_returns_the_same_image_without_generating_again() -> None:
     second = world.public().create_image(body(), idempotency_key=k)
     assert second == first
     assert world.generator.calls == 1
-    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 1
+    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 3  # original, renditions
     assert world.keys() == [COMPLETED]
 
 
@@ -146,7 +147,7 @@ def test_two_concurrent_requests_with_one_key_generate_once() -> None:
         results: list[ImageDetail] = [future.result(timeout=10) for future in futures]
     assert {result.guid for result in results} == {results[0].guid}
     assert generator.calls == 1
-    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 1
+    assert len(world.database.rows) == 1 and len(world.blobs.blobs) == 3  # original, renditions
 
 
 def test_a_twin_that_waits_too_long_gets_in_progress_and_no_image() -> None:

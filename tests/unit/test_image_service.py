@@ -67,7 +67,11 @@ def test_create_stores_the_blob_and_the_row_and_returns_the_details(world: World
     data = b"".join(content.chunks)
     assert content.content_type == "image/png" and len(data) == detail.size_bytes
     assert hashlib.sha256(data).hexdigest() == detail.sha256
-    assert world.blob_keys() == {f"images/{detail.guid}.png"}
+    assert world.blob_keys() == {
+        f"images/{detail.guid}.png",
+        f"images/{detail.guid}.thumbnail.webp",
+        f"images/{detail.guid}.preview.webp",
+    }
     assert world.database.open_contexts == 0
 
 

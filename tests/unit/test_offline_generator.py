@@ -9,7 +9,9 @@ import zlib
 import pytest
 
 from core.media import sniff_media_type
+from core.models import ImageSize
 from core.settings import Settings
+from service.generation.generator import GenerationOptions
 from service.generation.init import build_generator
 from service.generation.offline import PNG_SIGNATURE, OfflineImageGenerator, encode_png
 from service.generation.openai_generator import OpenAIImageGenerator
@@ -32,12 +34,12 @@ def parse_png(data: bytes) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-def assert_valid_rgb_png(data: bytes, side: int) -> None:
-    """The PNG is IHDR, IDAT, IEND of a ``side``-square 8-bit RGB image, filter 0 rows."""
+def assert_valid_rgb_png(data: bytes, side: int, height_px: int | None = None) -> None:
+    """The PNG is IHDR, IDAT, IEND of a ``side`` (x ``height_px``) 8-bit RGB image."""
     chunks = parse_png(data)
     assert [kind for kind, _ in chunks] == [b"IHDR", b"IDAT", b"IEND"]
     width, height, depth, colour, *_ = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (width, height, depth, colour) == (side, side, 8, 2)
+    assert (width, height, depth, colour) == (side, height_px or side, 8, 2)
     raw = zlib.decompress(chunks[1][1])
     stride = 1 + width * 3
     assert len(raw) == height * stride
@@ -46,31 +48,48 @@ def assert_valid_rgb_png(data: bytes, side: int) -> None:
 
 @pytest.mark.parametrize("side", [1, 7, 256])
 def test_draws_a_valid_png_of_the_requested_size(side: int) -> None:
-    data = OfflineImageGenerator(size=side).generate("a red fox in snow")
+    data = OfflineImageGenerator(size=side).generate("a red fox in snow").data
     assert_valid_rgb_png(data, side)
     assert sniff_media_type(data) is not None
     assert sniff_media_type(data).content_type == "image/png"  # type: ignore[union-attr]
 
 
-def test_default_size_is_256() -> None:
-    assert_valid_rgb_png(OfflineImageGenerator().generate("x"), 256)
+@pytest.mark.parametrize(
+    ("size", "width", "height"),
+    [("1536x1024", 1536, 1024), ("1024x1536", 1024, 1536), ("auto", 1024, 1024)],
+)
+def test_draws_at_the_requested_size(size: ImageSize, width: int, height: int) -> None:
+    image = OfflineImageGenerator().generate("a wide view", GenerationOptions(size=size))
+    assert_valid_rgb_png(image.data, width, height)
+    assert image.model == "offline"
+    assert image.usage is None
+    assert image.revised_prompt is None
+
+
+def test_default_size_is_1024_square() -> None:
+    assert_valid_rgb_png(OfflineImageGenerator().generate("x").data, 1024)
+
+
+def test_a_fixed_side_ignores_the_requested_size() -> None:
+    wide = GenerationOptions(size="1536x1024")
+    assert_valid_rgb_png(OfflineImageGenerator(size=16).generate("x", wide).data, 16)
 
 
 def test_same_prompt_gives_the_same_bytes() -> None:
-    first = OfflineImageGenerator().generate("a lighthouse at dusk")
-    assert OfflineImageGenerator().generate("a lighthouse at dusk") == first
+    first = OfflineImageGenerator(size=64).generate("a lighthouse at dusk")
+    assert OfflineImageGenerator(size=64).generate("a lighthouse at dusk") == first
 
 
 def test_different_prompts_give_different_pixels() -> None:
     generator = OfflineImageGenerator(size=32)
-    images = {generator.generate(prompt) for prompt in ("a", "b", "a ", "A", "ü")}
+    images = {generator.generate(prompt).data for prompt in ("a", "b", "a ", "A", "ü")}
     pixels = {zlib.decompress(parse_png(image)[1][1]) for image in images}
     assert len(pixels) == 5
 
 
 def test_large_images_are_fast_and_about_three_bytes_a_pixel() -> None:
     started = time.perf_counter()
-    data = OfflineImageGenerator(size=296).generate("benchmark blob")
+    data = OfflineImageGenerator(size=296).generate("benchmark blob").data
     assert time.perf_counter() - started < 1.0
     assert 200 * 1024 < len(data) < 320 * 1024  # ~256 KiB for benchmarks
     assert_valid_rgb_png(data, 296)
@@ -102,12 +121,12 @@ def test_build_generator_is_offline_without_a_key_and_openai_with_one() -> None:
 
 def test_fake_generator_counts_calls_and_fails_once_on_demand() -> None:
     fake = FakeImageGenerator()
-    assert sniff_media_type(fake.generate("one")) is not None
+    assert sniff_media_type(fake.generate("one").data) is not None
     fake.fail_with = RuntimeError("boom")
     with pytest.raises(RuntimeError, match="boom"):
         fake.generate("two")
     fake.next_bytes = b"not an image"
-    assert fake.generate("three") == b"not an image"
-    assert sniff_media_type(fake.generate("four")) is not None
+    assert fake.generate("three").data == b"not an image"
+    assert sniff_media_type(fake.generate("four").data) is not None
     assert fake.calls == 4
     assert fake.prompts == ["one", "two", "three", "four"]

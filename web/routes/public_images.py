@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from core.models import ImageDetail, ImageDetailCreate
+from service.imaging import RenditionKind
 from web.content_response import content_response
 from web.dependencies import PublicImages, RequiredCaller
 from web.errors import responses
@@ -75,6 +76,44 @@ def get_image_content(
 ) -> Response:
     """The image bytes; ranges, conditional requests and HEAD are supported."""
     return content_response(images, str(guid), request, download=download)
+
+
+RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **CONTENT_RESPONSES,
+    200: {"content": {"image/webp": {}}, "description": "The rendition's WebP bytes, streamed"},
+}
+
+
+@router.get("/{guid}/thumbnail", response_class=Response, responses=RENDITION_RESPONSES)
+@router.head(
+    "/{guid}/thumbnail",
+    operation_id="head_image_thumbnail",
+    response_class=Response,
+    responses=RENDITION_RESPONSES,
+)
+def get_image_thumbnail(
+    guid: UUID, images: PublicImages, request: Request, download: bool = False
+) -> Response:
+    """The thumbnail: WebP, longest side 256 px, delivered exactly as ``/content``."""
+    return content_response(
+        images, str(guid), request, download=download, rendition=RenditionKind.THUMBNAIL
+    )
+
+
+@router.get("/{guid}/preview", response_class=Response, responses=RENDITION_RESPONSES)
+@router.head(
+    "/{guid}/preview",
+    operation_id="head_image_preview",
+    response_class=Response,
+    responses=RENDITION_RESPONSES,
+)
+def get_image_preview(
+    guid: UUID, images: PublicImages, request: Request, download: bool = False
+) -> Response:
+    """The preview: WebP, longest side 1024 px, delivered exactly as ``/content``."""
+    return content_response(
+        images, str(guid), request, download=download, rendition=RenditionKind.PREVIEW
+    )
 
 
 @router.delete("/{guid}", status_code=204, responses=responses(401, 404, 422, 429, 503))
