@@ -31,6 +31,10 @@ class Dialect:
     translate: Callable[[BaseException], PixyProxyException]
     no_such_table: Callable[[BaseException], bool]
     split_script: Callable[[str], list[str]]  # a migration file → its statements
+    # Search: the full-text source and condition (``:match``), and the words' query text
+    search_from: str
+    search_where: str
+    search_terms: Callable[[Sequence[str]], str]
     # Standard SQL, as SQLite speaks it, unless a dialect says otherwise:
     pyformat: bool = False  # placeholders %(name)s instead of :name
     upsert: str = "ON CONFLICT ({key}) DO UPDATE SET"  # INSERT … <upsert> col = …
@@ -39,12 +43,6 @@ class Dialect:
     for_update: str = ""  # locks the row a delete reads first
     limited_delete: bool = False  # DELETE … ORDER BY … LIMIT is allowed
     new_value: str = "excluded.{column}"  # in an upsert: the value the INSERT brought
-    # Search: the full-text source and condition (``:match``), and the words' query text
-    search_from: str = " FROM images_fts AS f CROSS JOIN images AS i ON i.id = f.rowid"
-    search_where: str = "images_fts MATCH :match"
-    search_terms: Callable[[Sequence[str]], str] = lambda words: " ".join(
-        f'"{word}"*' for word in words
-    )
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` placeholders in this dialect's style."""

@@ -134,8 +134,8 @@ def list_page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, An
     """The SQL (``:name`` placeholders) and parameters of one listing page."""
     params: dict[str, Any] = {"limit": query.limit}
     tags = normal_tags(query.tags)
-    by_tag = bool(tags) and not query.visibility.private and query.author is None
-    by_tag = by_tag and not query.words
+    public_only = not query.visibility.private and query.author is None
+    by_tag = bool(tags) and public_only and not query.words
     if query.words:  # the full-text index yields the matches, then filtered and sorted
         source, older, order = dialect.search_from, WHERE_OLDER, NEWEST_FIRST
         where = [dialect.search_where, _visibility(query.visibility, params)]

@@ -65,6 +65,10 @@ SQLITE = Dialect(
         "(SELECT group_concat(tag, ',') FROM"
         " (SELECT t.tag FROM image_tags AS t WHERE t.image_id = i.id ORDER BY t.ordinal))"
     ),
+    # The FTS5 table images_fts (external content, kept by triggers) is the outer loop.
+    search_from=" FROM images_fts AS f CROSS JOIN images AS i ON i.id = f.rowid",
+    search_where="images_fts MATCH :match",
+    search_terms=lambda words: " ".join(f'"{word}"*' for word in words),  # prefixes
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: "no such table" in str(exc),
