@@ -17,7 +17,7 @@ from typing import Any
 
 from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
-from data.schema import apply_schema
+from data.init import apply_schema
 from service.init import Services, build_services
 from tests.fakes.generator import FakeImageGenerator
 
