@@ -42,7 +42,7 @@ from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
 from service.generation.offline import OfflineImageGenerator
 from service.init import build_services, initialise_database
-from storage.s3 import S3BlobStore
+from tests.support.s3_fixtures import create_bucket
 
 MIB = 2**20
 IMAGE_PIXELS = 4730  # an uncompressed RGB PNG of 4730² pixels: 64.02 MiB
@@ -142,9 +142,7 @@ def s3_download(endpoint: str, key: str, size: int, clients: int) -> Callable[[]
 
 def seed(settings: Settings) -> ImageDetail:
     """Create the bucket and one 64 MiB image through the real service."""
-    store = S3BlobStore(settings)
-    store.create_bucket_if_missing()
-    store.close()
+    create_bucket(settings)
     initialise_database(settings)
     generator = OfflineImageGenerator(size=IMAGE_PIXELS, compression_level=0)
     services = build_services(settings, generator=generator)

@@ -1,7 +1,7 @@
 """Listing at scale: ``python -m bench.list_bench`` (``make bench-list``).
 
 Creates a fresh MySQL database (``DB_HOST``/``DB_PORT``/``DB_USER``/``DB_PASSWORD``,
-default 127.0.0.1:3306 root), seeds it with bulk multi-row INSERTs (not the API), and
+default 127.0.0.1:3306 root), seeds it through the image repository (not the API), and
 times listing pages through the real service (``ImageService.list_images`` on the pooled
 ``MySQLDatabase``: row query, tag query, model conversion, cursor) at ``--small`` rows
 and again at ``--rows`` rows. A *deep* page starts at a cursor 90 % into the listing.
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import mysql.connector
-
+from bench.run import drop_database
+from core.models import NewImage
 from core.settings import Settings
-from data.schema import apply_mysql_schema
+from data.database import Database
+from data.image_repository import PageQuery, Visibility
 from service.image_service import ImageService
-from service.init import Services, build_services
+from service.init import Services, build_services, initialise_database
 from service.pagination import encode_cursor
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -66,75 +67,52 @@ CASES = [
 ]
 
 
-def image_rows(start: int, stop: int) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+def image_rows(start: int, stop: int) -> Iterator[NewImage]:
     """Rows ``start``..``stop-1``: pairs share a timestamp, 20 % private, two tags each."""
     for i in range(start, stop):
         private = i % 5 == 0
         author = f"owner{i % OWNERS}" if private else (f"author{i % AUTHORS}" if i % 4 else None)
-        created = (BASE + timedelta(milliseconds=1500 * (i // 2 * 2))).replace(tzinfo=None)
         guid = str(uuid.uuid4())
-        image = (guid, f"prompt {i}", f"prompt-{i}-{guid[:8]}.png", "image/png", 4096)
-        image += ("0" * 64, author, int(private), f"images/{guid}.png", created, created)
-        tags = [(guid, f"tag{i % TAGS}", 0), (guid, f"tag{(i * 7 + 3) % TAGS}", 1)]
-        yield image, [t for n, t in enumerate(tags) if n == 0 or t[1] != tags[0][1]]
+        yield NewImage(
+            guid=guid,
+            prompt=f"prompt {i}",
+            tags=[f"tag{i % TAGS}", f"tag{(i * 7 + 3) % TAGS}"],
+            filename=f"prompt-{i}-{guid[:8]}.png",
+            author=author,
+            private=private,
+            content_type="image/png",
+            size_bytes=4096,
+            sha256="0" * 64,
+            storage_key=f"images/{guid}.png",
+            created_at=BASE + timedelta(milliseconds=1500 * (i // 2 * 2)),
+        )
 
 
-def seed(connection: Any, start: int, stop: int) -> float:
-    """Bulk-insert images ``start``..``stop-1`` and their tags; return seconds taken."""
+def seed(database: Database, start: int, stop: int) -> float:
+    """Insert images ``start``..``stop-1`` through the image repository; return seconds."""
     began = time.perf_counter()
-    cursor = connection.cursor()
     for low in range(start, stop, BATCH):
-        images, tags = [], []
-        for image, image_tags in image_rows(low, min(low + BATCH, stop)):
-            images.append(image)
-            tags.extend(image_tags)
-        cursor.executemany(  # the connector sends one multi-row INSERT per call
-            "INSERT INTO images (guid, prompt, filename, content_type, size_bytes, sha256,"
-            " author, is_private, storage_key, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            images,
-        )
-        cursor.execute(
-            "SELECT id, guid, is_private, created_at FROM images WHERE id >= LAST_INSERT_ID()"
-        )
-        by_guid = {row[1]: row for row in cursor.fetchall()}
-        cursor.executemany(
-            "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [
-                (by_guid[guid][0], tag, ordinal, by_guid[guid][2], by_guid[guid][3])
-                for guid, tag, ordinal in tags
-            ],
-        )
-        connection.commit()
-    cursor.execute("ANALYZE TABLE images, image_tags")
-    cursor.fetchall()
-    cursor.close()
+        with database.context() as db:
+            db.begin_transaction()
+            for image in image_rows(low, min(low + BATCH, stop)):
+                db.images.add(image)
+            db.commit_transaction()
     return time.perf_counter() - began
 
 
-def deep_cursor(connection: Any, case: Case) -> str:
+def deep_cursor(services: Services, case: Case) -> str:
     """The cursor after the row ``case.depth`` of the way into ``case``'s listing."""
-    where, params = ["i.is_private = %s"], [0]
-    if case.name.startswith("private"):
-        where, params = ["i.is_private = 1 AND i.author = %s"], ["owner1"]
-    if case.author:
-        where.append("i.author = %s")
-        params.append(case.author)
-    for tag in case.tags:
-        where.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = %s)")
-        params.append(tag)
-    cursor = connection.cursor()
-    cursor.execute(f"SELECT COUNT(*) FROM images i WHERE {' AND '.join(where)}", params)  # noqa: S608
-    total = int(cursor.fetchone()[0])
-    cursor.execute(
-        f"SELECT i.created_at, i.id FROM images i WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY i.created_at DESC, i.id DESC LIMIT 1 OFFSET %s",
-        [*params, max(int(total * case.depth) - 1, 0)],
+    owner = "owner1" if case.name.startswith("private") else None
+    query = PageQuery(
+        visibility=Visibility(private=owner is not None, owner=owner),
+        limit=10**7,
+        tags=case.tags,
+        author=case.author,
     )
-    created, row_id = cursor.fetchone()
-    cursor.close()
-    return encode_cursor(created.replace(tzinfo=UTC), int(row_id))
+    with services.backends.database.context() as db:
+        rows = db.images.list_page(query)
+    row = rows[max(int(len(rows) * case.depth) - 1, 0)]
+    return encode_cursor(row.created_at, row.id)
 
 
 def time_case(services: Services, case: Case, cursor: str | None, args: Any) -> list[float]:
@@ -157,11 +135,11 @@ def time_case(services: Services, case: Case, cursor: str | None, args: Any) -> 
     return samples
 
 
-def measure(services: Services, connection: Any, args: Any) -> dict[str, list[float]]:
+def measure(services: Services, args: Any) -> dict[str, list[float]]:
     """Every case once at the current table size."""
     results = {}
     for case in CASES:
-        cursor = deep_cursor(connection, case) if case.depth else None
+        cursor = deep_cursor(services, case) if case.depth else None
         results[case.name] = time_case(services, case, cursor, args)
     return results
 
@@ -221,30 +199,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs,"
         f" Python {platform.python_version()}, database {db_name} on {settings.db_host}"
     )
-    apply_mysql_schema(settings)
-    password = settings.db_password.get_secret_value() if settings.db_password else ""
-    connection = mysql.connector.connect(
-        host=settings.db_host,
-        port=settings.db_port,
-        user=settings.db_user,
-        password=password,
-        database=db_name,
-        time_zone="+00:00",
-    )
+    initialise_database(settings)
     services = build_services(settings)
+    database = services.backends.database
     try:
-        print(f"seeded {args.small:,} rows in {seed(connection, 0, args.small):.1f} s")
-        small = measure(services, connection, args)
-        took = seed(connection, args.small, args.rows)
+        print(f"seeded {args.small:,} rows in {seed(database, 0, args.small):.1f} s")
+        small = measure(services, args)
+        took = seed(database, args.small, args.rows)
         print(f"seeded {args.rows - args.small:,} more rows in {took:.1f} s")
-        large = measure(services, connection, args)
-        print(f"server: MySQL protocol {connection.server_info}")
+        large = measure(services, args)
         ok = report(small, large, args)
     finally:
         services.close()
         if not args.keep:
-            connection.cursor().execute(f"DROP DATABASE `{db_name}`")
-        connection.close()
+            drop_database(settings)
     return 0 if ok else 1
 
 

@@ -37,10 +37,11 @@ from bench.load import LoadResult, LoadSpec, client_name, run_load
 from bench.processes import BIN, PROJECT_ROOT, ServerProcess, free_port
 from core.models import ImageDetailCreate
 from core.settings import Settings
-from data.schema import apply_mysql_schema
+from data.mysql.migrate import apply_mysql_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import build_services
 from storage.s3 import S3BlobStore
+from tests.support.s3_fixtures import create_bucket
 
 CONTENT_IMAGE_SIZE = 296  # pixels a side: an offline PNG of about 256 KiB
 SEED_IMAGE_SIZE = 64
@@ -199,9 +200,7 @@ def environment(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, A
     created_db = False
     try:
         moto.start()
-        store = S3BlobStore(settings)
-        store.create_bucket_if_missing()
-        store.close()
+        create_bucket(settings)
         apply_mysql_schema(settings)
         created_db = True
         guid = seed(settings, args.seed)

@@ -24,7 +24,8 @@ from rich.progress import (
 
 from core.exceptions import PixyProxyException
 from core.settings import load_settings
-from service.reconcile import ReconcileReport, build_reconciler, parse_duration
+from service.init import build_reconciler
+from service.reconcile import ReconcileReport, parse_duration
 
 EXIT_DANGLING_ROWS = 3
 err = Console(stderr=True)

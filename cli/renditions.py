@@ -15,7 +15,8 @@ from rich.console import Console
 from cli.reconcile import BarProgress, LineProgress
 from core.exceptions import PixyProxyException
 from core.settings import load_settings
-from service.backfill import BackfillReport, build_backfill
+from service.backfill import BackfillReport
+from service.init import build_backfill
 
 err = Console(stderr=True)
 

@@ -1,8 +1,6 @@
 """The idempotency-key port: the rows behind ``Idempotency-Key`` (service/idempotency.py).
 
-One row per ``(scope, caller, key)``. A request claims its key by inserting a
-``pending`` row in a transaction of its own; the transaction that inserts the image
-marks it ``completed`` with the image's guid; a failed request deletes (releases) it.
+See data/README.md, "Idempotency keys".
 """
 
 from __future__ import annotations

@@ -1,31 +1,31 @@
 """Versioned schema migrations (CONTRACT.md §6), backend-neutral part.
 
-Migrations are numbered files in the ``sql`` package, one folder per dialect:
-``sql/migrations/mysql/0002_image_metadata.sql`` and its SQLite twin
-``sql/migrations/sqlite/0002_image_metadata.sql``. They are applied in order and
-recorded in a ``schema_migrations`` table (version, name, checksum, applied_at).
-``0001_initial`` is the first release's schema, written with ``IF NOT EXISTS``, so a
-database made by that release (which has the tables but no ``schema_migrations``) is
-recognised and upgraded in place.
-
-This module loads and splits the files and decides what is pending; the runners that
-execute them live beside each backend (``data/mysql/migrate.py``,
-``data/sqlite/migrate.py``).
+See data/README.md, "Migrations".
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
+from typing import Any
 
 from core.exceptions import SchemaVersionError
+from data.dialect import Dialect
+
+logger = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _COMMENT = re.compile(r"(^|\s)--(\s.*)?$")  # "-- text" comments (migrations quote no "--")
 DIALECTS = ("mysql", "sqlite")
+SELECT_APPLIED = "SELECT version, checksum FROM schema_migrations"
+INSERT_APPLIED = (
+    "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+    " VALUES (:version, :name, :checksum, :applied_at)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,7 @@ class Migration:
 
 
 def load_migrations(dialect: str) -> list[Migration]:
-    """Every migration of ``dialect`` (``mysql`` or ``sqlite``), in version order.
-
-    Raises ``ValueError`` for an unknown dialect, a misnamed file or a repeated version:
-    those are packaging mistakes, found by the tests.
-    """
+    """Every migration of ``dialect``, in order; ``ValueError`` for a packaging mistake."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
     folder = resources.files("sql").joinpath("migrations", dialect)
@@ -74,51 +70,15 @@ def load_migrations(dialect: str) -> list[Migration]:
     return ordered
 
 
-def latest_version(dialect: str) -> int:
-    """The newest schema version this release knows for ``dialect``."""
-    return load_migrations(dialect)[-1].version
-
-
-def mysql_statements(text: str) -> list[str]:
-    """Split a MySQL migration on ``;`` after ``--`` comments are removed.
-
-    MySQL migrations hold no compound statements (procedures, triggers), so a plain
-    split is exact.
-    """
-    lines = [_COMMENT.sub("", line) for line in text.splitlines()]
-    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
-
-
-def sqlite_statements(text: str) -> list[str]:
-    """Split a SQLite migration into complete statements (``CREATE TRIGGER … END;`` included)."""
-    statements: list[str] = []
-    pending = ""
-    for line in text.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statement = pending.strip()
-            pending = ""
-            if _has_sql(statement):
-                statements.append(statement)
-    if _has_sql(pending):
-        raise ValueError("a SQLite migration ends inside a statement (missing ';')")
-    return statements
-
-
-def _has_sql(text: str) -> bool:
-    """Whether ``text`` holds anything but comments and whitespace."""
-    return any(_COMMENT.sub("", line).strip() for line in text.splitlines())
+def without_comments(text: str) -> str:
+    """``text`` with its ``-- …`` comments removed (migrations quote no ``--``)."""
+    return "\n".join(_COMMENT.sub("", line) for line in text.splitlines())
 
 
 def pending_migrations(
     migrations: list[Migration], applied: dict[int, str], *, where: str
 ) -> list[Migration]:
-    """The migrations not yet in ``applied`` (version → checksum), in order.
-
-    Raises ``SchemaVersionError`` when the database records a version newer than any
-    this release knows: it was upgraded by a newer release, and this one must not run
-    on it. ``where`` names the database in that message.
-    """
+    """The migrations not in ``applied``; ``SchemaVersionError`` if it knows a newer one."""
     known = {m.version for m in migrations}
     newer = sorted(v for v in applied if v not in known)
     if newer:
@@ -127,11 +87,6 @@ def pending_migrations(
             f"release knows ({max(known)}). Run a newer PixyProxy release."
         )
     return [m for m in migrations if m.version not in applied]
-
-
-def changed_migrations(migrations: list[Migration], applied: dict[int, str]) -> list[Migration]:
-    """Applied migrations whose file changed since (recorded checksum differs)."""
-    return [m for m in migrations if m.version in applied and applied[m.version] != m.checksum]
 
 
 @dataclass(frozen=True)
@@ -146,3 +101,50 @@ class SchemaStatus:
     def up_to_date(self) -> bool:
         """Whether nothing is pending."""
         return not self.pending
+
+
+def applied_versions(cursor: Any, dialect: Dialect) -> dict[int, str]:
+    """Version → checksum of what the database records (empty: no ``schema_migrations``)."""
+    try:
+        cursor.execute(SELECT_APPLIED)
+    except dialect.driver_errors as exc:
+        if dialect.no_such_table(exc):
+            return {}
+        raise
+    return {int(row[0]): str(row[1]) for row in cursor.fetchall()}
+
+
+def schema_status(cursor: Any, dialect: Dialect, *, where: str) -> SchemaStatus:
+    """Where the schema stands; ``SchemaVersionError`` if it is newer than this release."""
+    migrations = load_migrations(dialect.name)
+    applied = applied_versions(cursor, dialect)
+    pending = pending_migrations(migrations, applied, where=where)
+    return SchemaStatus(
+        current=max(applied, default=0),
+        latest=migrations[-1].version,
+        pending=tuple(m.label for m in pending),
+    )
+
+
+def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migration]:
+    """Apply what ``schema_migrations`` lacks, in order (the caller holds the lock)."""
+    migrations = load_migrations(dialect.name)
+    applied = applied_versions(cursor, dialect)
+    for migration in migrations:
+        if applied.get(migration.version, migration.checksum) != migration.checksum:
+            logger.warning("migration %s changed after it was applied", migration.label)
+    pending = pending_migrations(migrations, applied, where=where)
+    for migration in pending:
+        for statement in dialect.split_script(migration.text):
+            cursor.execute(statement)
+        cursor.execute(
+            dialect.sql(INSERT_APPLIED),
+            {
+                "version": migration.version,
+                "name": migration.name,
+                "checksum": migration.checksum,
+                "applied_at": dialect.to_db_time(datetime.now(UTC)),
+            },
+        )
+        logger.info("applied migration %s to %s", migration.label, where)
+    return pending

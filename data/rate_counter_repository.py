@@ -1,16 +1,6 @@
 """The rate-counter port: event counts per bucket, kept in the database.
 
-Counters live in the database (not in one process's memory) so every worker and
-replica behind a load balancer sees the same numbers. One row per bucket
-(``login-ip:203.0.113.7``, ``login-pair:203.0.113.7:<digest>``, ``create-ip:…``) holds a
-fixed window that starts at the bucket's first event: ``window_start``, ``expires_at``
-and ``hits``.
-An event after ``expires_at`` starts a new window with one hit.
-
-``hit`` is one atomic upsert (``INSERT … ON DUPLICATE KEY UPDATE`` on MySQL,
-``INSERT … ON CONFLICT DO UPDATE`` on SQLite), so concurrent events are never lost;
-the row stays locked until the unit of work commits, so the count ``hit`` returns is
-exact.
+See data/README.md, "Rate counters".
 """
 
 from __future__ import annotations

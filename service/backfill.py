@@ -15,15 +15,12 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 
 from core.exceptions import PixyProxyException, RecordNotFoundError
-from core.settings import Settings
-from data.context import Database
-from data.init import build_database
-from data.repository import RenditionWork
+from data.database import Database
+from data.image_repository import RenditionWork
 from service.imaging import UnreadableImageError
 from service.reconcile import NoProgress, ReconcileProgress
 from service.renditions import RENDITION_KINDS, Renditions
 from service.transaction import transaction
-from storage.init import build_blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +104,3 @@ class RenditionBackfill:
         """Release what the builder opened."""
         if self._on_close is not None:
             self._on_close()
-
-
-def build_backfill(settings: Settings) -> RenditionBackfill:
-    """A backfill on the configured database and blob store (for the CLI)."""
-    database = build_database(settings)
-    renditions = Renditions(database, build_blob_store(settings), workers=0)
-    return RenditionBackfill(database, renditions, on_close=database.close)

@@ -41,8 +41,9 @@ from core.exceptions import (
     ValidationFailedError,
 )
 from core.models import ImageDetail, ImageDetailCreate
-from data.context import Database, UnitOfWork
+from data.database import Database
 from data.idempotency_repository import COMPLETED, IdempotencyRecord, NewIdempotencyKey
+from data.unit_of_work import UnitOfWork
 from service.transaction import transaction
 
 logger = logging.getLogger(__name__)

@@ -1,26 +1,30 @@
 """The bootstrap: build every service from a ``Settings`` (the request's ``init.py``).
 
-The web app's lifespan and the CLI call :func:`build_services` once; tests call it with
-their own settings, or pass fakes for any backend.
+The one composition root: the web app's lifespan calls :func:`build_services` once,
+the CLI :func:`build_user_service`, :func:`build_reconciler`, :func:`build_backfill` and
+the schema functions; tests call them with their own settings, or pass fakes for any
+backend. Whatever is built here is closed by the ``close()`` of what it returns.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.exceptions import DBConnectionError, SchemaVersionError
 from core.settings import Settings
-from data.context import Database
-from data.init import build_database
+from data.database import Database
+from data.init import apply_schema, build_database, schema_status
 from data.migrations import SchemaStatus
-from data.schema import apply_schema, schema_status
+from service.backfill import RenditionBackfill
 from service.generation.generator import ImageGenerator
 from service.generation.init import build_generator
 from service.image_service import Backends
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from service.rate_limit import Clock, RateLimits, utc_now
+from service.reconcile import Reconciler
 from service.renditions import Renditions
 from service.user_service import UserService
 from storage.blob_store import BlobStore
@@ -54,10 +58,18 @@ class Services:
         return self.users.authenticate(username, password, client=client)
 
     def close(self) -> None:
-        """Finish the renditions under way, then release pooled connections."""
-        if self.backends.renditions is not None:
-            self.backends.renditions.close()
-        self.backends.database.close()
+        """Finish the renditions under way, then release the pool, S3 and OpenAI clients."""
+        try:
+            if self.backends.renditions is not None:
+                self.backends.renditions.close()
+        finally:
+            try:
+                self.backends.database.close()
+            finally:
+                try:
+                    self.backends.blobs.close()
+                finally:
+                    self.backends.generator.close()
 
 
 def build_services(
@@ -105,6 +117,32 @@ def build_services(
 def build_user_service(settings: Settings) -> UserService:
     """A ``UserService`` on its own database connection, for the CLI."""
     return UserService(build_database(settings))
+
+
+def _storage(settings: Settings) -> tuple[Database, BlobStore, Callable[[], None]]:
+    """The configured database and blob store, and the function that closes both."""
+    database, blobs = build_database(settings), build_blob_store(settings)
+
+    def close() -> None:
+        try:
+            database.close()
+        finally:
+            blobs.close()
+
+    return database, blobs, close
+
+
+def build_reconciler(settings: Settings) -> Reconciler:
+    """A ``Reconciler`` on the configured database and blob store (for the CLI)."""
+    database, blobs, close = _storage(settings)
+    return Reconciler(database, blobs, on_close=close)
+
+
+def build_backfill(settings: Settings) -> RenditionBackfill:
+    """A renditions backfill on the configured database and blob store (for the CLI)."""
+    database, blobs, close = _storage(settings)
+    renditions = Renditions(database, blobs, workers=0)
+    return RenditionBackfill(database, renditions, on_close=close)
 
 
 def initialise_database(settings: Settings) -> list[str]:

@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.exceptions import PixyProxyException, RateLimitedError
 from core.settings import Settings
-from data.context import Database
+from data.database import Database
 from data.rate_counter_repository import RateCount
 from service.transaction import transaction
 

@@ -27,12 +27,9 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from core.exceptions import BlobNotFoundError, StorageError
-from core.settings import Settings
-from data.context import Database
-from data.init import build_database
+from data.database import Database
 from service.transaction import transaction
 from storage.blob_store import BlobInfo, BlobStore
-from storage.init import build_blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -250,9 +247,3 @@ class Reconciler:
             removed += batch
             if batch < 1000:
                 return removed
-
-
-def build_reconciler(settings: Settings) -> Reconciler:
-    """A ``Reconciler`` on the configured database and blob store (for the CLI)."""
-    database = build_database(settings)
-    return Reconciler(database, build_blob_store(settings), on_close=database.close)

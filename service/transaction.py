@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from core.exceptions import PixyProxyException, PromptException, RecordNotFoundError
-from data.context import Database, UnitOfWork
+from data.database import Database
+from data.unit_of_work import UnitOfWork
 from service.metrics import connection_in_use
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints
 
 from core.exceptions import AuthenticationError, ValidationFailedError
-from data.context import Database
+from data.database import Database
 from service.passwords import dummy_hash, hash_password, verify_password
 from service.rate_limit import RateLimits
 from service.transaction import transaction

@@ -74,3 +74,6 @@ class BlobStore(ABC):
     def presigned_url(self, key: str, *, expires: int) -> str | None:
         """A short-lived URL a client may GET directly, or ``None`` if unsupported."""
         return None
+
+    def close(self) -> None:  # noqa: B027 - a no-op unless the store holds clients
+        """Release the store's clients and connections (nothing by default)."""

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-_BUCKET_MISSING_CODES = frozenset({"NoSuchBucket", "404", "NotFound"})
 
 
 def _error_code(exc: ClientError) -> str:
@@ -195,32 +194,6 @@ class S3BlobStore(BlobStore):
             )
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable("presign", exc) from exc
-
-    def create_bucket_if_missing(self) -> bool:
-        """Create the bucket unless it exists; return True when it was created."""
-        try:
-            self._client.head_bucket(Bucket=self.bucket)
-            return False
-        except ClientError as exc:
-            if _error_code(exc) not in _BUCKET_MISSING_CODES:
-                raise _unavailable("create_bucket", exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable("create_bucket", exc) from exc
-        try:
-            if self.region and self.region != "us-east-1":
-                self._client.create_bucket(
-                    Bucket=self.bucket,
-                    CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
-                )
-            else:
-                self._client.create_bucket(Bucket=self.bucket)
-        except ClientError as exc:
-            if _error_code(exc) in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                return False
-            raise _unavailable("create_bucket", exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable("create_bucket", exc) from exc
-        return True
 
     def close(self) -> None:
         """Release both clients' connection pools."""

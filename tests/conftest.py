@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.s3_fixtures",
     "tests.support.openai_fixtures",
     "tests.support.live_server_fixtures",
+    "tests.support.pool_stats",
 ]

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from core.log import configure_logging
 from core.settings import Settings, load_settings
@@ -24,7 +25,8 @@ from web.dependencies import log_route_context
 from web.errors import install_error_handlers
 from web.metrics import MetricsMiddleware
 from web.middleware import RequestContextMiddleware
-from web.routes import health, metrics, private_images, public_images
+from web.pages import STATIC_DIR
+from web.routes import gallery, health, metrics, private_images, public_images
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(private_images.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(gallery.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import exceptions as exc
 from core.log import request_id_var
+from web.pages import error_page, wants_html_error
 
 logger = logging.getLogger(__name__)
 
@@ -88,24 +89,28 @@ def _headers_for(error: exc.PixyProxyException) -> dict[str, str]:
     return headers
 
 
-async def handle_pixyproxy_exception(request: Request, error: Exception) -> JSONResponse:
-    """Turn any core exception into its status and error body."""
+async def handle_pixyproxy_exception(request: Request, error: Exception) -> Response:
+    """Turn any core exception into its status and error body (a page for the gallery)."""
     assert isinstance(error, exc.PixyProxyException)  # noqa: S101 - registered for this type
     status = status_for(error)
     message = error.message if status < 500 or status in (502, 503, 504) else GENERIC_MESSAGE
     if status >= 500:
         logger.warning("request failed: %s", error.code, exc_info=status == 500)
     details = error.details if isinstance(error, exc.ValidationFailedError) else None
+    if wants_html_error(request):
+        return error_page(request, status, message, details=details, headers=_headers_for(error))
     return error_response(status, error.code, message, details=details, headers=_headers_for(error))
 
 
-async def handle_request_validation(request: Request, error: Exception) -> JSONResponse:
+async def handle_request_validation(request: Request, error: Exception) -> Response:
     """FastAPI's own validation errors, in our shape, without echoing the input."""
     assert isinstance(error, RequestValidationError)  # noqa: S101
     details = [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in error.errors()
     ]
+    if wants_html_error(request):
+        return error_page(request, 422, exc.ValidationFailedError.default_message, details=details)
     return error_response(
         422,
         exc.ValidationFailedError.code,
@@ -114,11 +119,16 @@ async def handle_request_validation(request: Request, error: Exception) -> JSONR
     )
 
 
-async def handle_http_exception(request: Request, error: Exception) -> JSONResponse:
-    """Starlette's HTTP errors (unknown route, wrong method, ...) in our shape."""
+async def handle_http_exception(request: Request, error: Exception) -> Response:
+    """Starlette's HTTP errors (unknown route, wrong method, ...) in our shape.
+
+    A browser asking for a page outside the API gets an HTML page instead.
+    """
     assert isinstance(error, StarletteHTTPException)  # noqa: S101
     code = _HTTP_CODES.get(error.status_code, "http_error")
     message = error.detail if isinstance(error.detail, str) else "Request failed."
+    if wants_html_error(request):
+        return error_page(request, error.status_code, message, headers=error.headers)
     return error_response(error.status_code, code, message, headers=error.headers)
 
 

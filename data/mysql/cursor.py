@@ -1,19 +1,6 @@
 """The one cursor of a pooled connection, reused by every unit of work on it.
 
-A dictionary, buffered cursor (the seed's ``cursor(dictionary=True)``), built once per
-session: ``connection.cursor()`` pings the server before every cursor it makes, and a
-round trip per unit of work for that is exactly what the pool avoids.
-
-It also knows where the unit of work stands, without any round trip:
-
-* ``unit_fresh``: no statement ran since the last ``COMMIT``/``ROLLBACK``, so there is
-  nothing to roll back (the context skips its exit ``ROLLBACK`` then);
-* the **first statement** of a transaction that fails because the session is gone (the
-  server killed it, ``wait_timeout``, a restart) reconnects once and runs again. That is
-  safe: with autocommit off, nothing the dead session did was committed, and no earlier
-  statement of this transaction exists to be lost;
-* ``unit_broken``: the session was lost later in a transaction (or could not be
-  revived); the pool closes it instead of reusing it.
+See data/README.md, "MySQL: the unit of work and its round trips".
 """
 
 from __future__ import annotations
@@ -23,20 +10,7 @@ from typing import Any
 import mysql.connector
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
-from data.mysql.errors import DRIVER_ERRORS
-
-# Server errors that mean "this session is gone": server shutdown, connection killed,
-# disconnected for inactivity (MySQL 8). Client errors 2000-2999 (server gone away, lost
-# connection, cannot connect, ...) mean the same.
-_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
-
-
-def is_disconnect(exc: BaseException) -> bool:
-    """True when ``exc`` says the session to the server is lost."""
-    errno = getattr(exc, "errno", None)
-    if not isinstance(errno, int):
-        return isinstance(exc, OSError)
-    return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
+from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
 
 class UnitCursor:

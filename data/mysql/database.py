@@ -1,41 +1,23 @@
 """``MySQLDatabase``: one lazily opened connection pool with a bounded wait.
 
-The seed's pool was commented out and every ``DatabaseContext`` opened a fresh
-connection. Here one ``ConnectionPool`` (data/mysql/pool.py: LIFO, no ping on a hot
-checkout, a bounded wait that ends in ``DBConnectionError``) opens its sessions on first
-use, never at import time; a server that is down at startup does not stop the service:
-every use raises ``DBConnectionError`` until it comes back.
-
-Sessions use mysql-connector's C extension when it loads (``HAVE_CEXT``), else, or with
-``DB_USE_PURE=true``, its pure-Python protocol; which one is logged at startup.
+See data/README.md, "MySQL: the pool".
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import mysql.connector
 
 from core.settings import Settings
-from data.context import Database
-from data.mysql.context import DatabaseContext
-from data.mysql.errors import mysql_errors
-from data.mysql.pool import ConnectionPool, PooledConnection
+from data.database import Database
+from data.migrations import Migration, SchemaStatus
+from data.mysql.dialect import MYSQL
+from data.mysql.pool import ConnectionPool
+from data.mysql.unit_of_work import DatabaseContext
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PoolStats:
-    """Counters of one ``MySQLDatabase``, cheap enough to read in tests and health checks."""
-
-    size: int
-    in_use: int
-    checkouts: int
-    pool_builds: int
-    sessions_seen: int  # distinct server connection ids handed out so far
 
 
 def connection_args(settings: Settings, *, database: str | None) -> dict[str, Any]:
@@ -83,12 +65,11 @@ class MySQLDatabase(Database):
     def __init__(self, settings: Settings) -> None:
         """Remember the settings; no connection is opened until first use."""
         self._settings = settings
-        self._size = settings.db_pool_size
         args = connection_args(settings, database=settings.db_name)
         args["use_pure"] = not uses_c_extension(settings)
         self._pool = ConnectionPool(
             lambda: mysql.connector.connect(**args),
-            size=self._size,
+            size=settings.db_pool_size,
             timeout=settings.db_pool_timeout,
         )
         if mysql.connector.HAVE_CEXT or settings.db_use_pure:
@@ -99,47 +80,28 @@ class MySQLDatabase(Database):
                 connector_description(settings),
             )
 
-    def describe(self) -> str:
-        """A one-line description for the startup log, without the password."""
-        s = self._settings
-        return (
-            f"mysql://{s.db_user or ''}@{s.db_host}:{s.db_port}/{s.db_name} "
-            f"(pool {self._size}, {connector_description(s)})"
-        )
-
     def context(self) -> DatabaseContext:
         """Open a unit of work on a pooled connection (``DBConnectionError`` if none)."""
-        return DatabaseContext(self)
+        return DatabaseContext(self._pool)
 
     def ping(self) -> None:
         """Run ``SELECT 1`` on a pooled connection; raise ``DBConnectionError`` if it fails."""
-        with self.context() as db, mysql_errors():
+        with self.context() as db, MYSQL.errors():
             db.cursor.execute("SELECT 1")
             db.cursor.fetchall()
+
+    def migrate(self) -> list[Migration]:
+        """Create ``DB_NAME`` if missing and apply pending migrations (admin credentials)."""
+        from data.mysql.migrate import apply_mysql_schema  # noqa: PLC0415 - it imports us
+
+        return apply_mysql_schema(self._settings)
+
+    def schema_status(self) -> SchemaStatus:
+        """Where ``DB_NAME``'s schema stands (read only, on a connection of its own)."""
+        from data.mysql.migrate import mysql_schema_status  # noqa: PLC0415 - it imports us
+
+        return mysql_schema_status(self._settings)
 
     def close(self) -> None:
         """Close the idle pooled connections; the next use opens new ones."""
         self._pool.close()
-
-    @property
-    def stats(self) -> PoolStats:
-        """Current counters (see ``PoolStats``)."""
-        counters = self._pool.counters()
-        return PoolStats(
-            size=counters.size,
-            in_use=counters.in_use,
-            checkouts=counters.checkouts,
-            pool_builds=counters.pool_builds,
-            sessions_seen=counters.sessions_seen,
-        )
-
-    def acquire(self) -> PooledConnection:
-        """Check a connection out, waiting at most ``DB_POOL_TIMEOUT`` seconds.
-
-        For ``DatabaseContext``; every successful call must be paired with ``release``.
-        """
-        return self._pool.checkout()
-
-    def release(self, pooled: PooledConnection, *, broken: bool = False) -> None:
-        """Give ``pooled`` back to the pool (closed instead when ``broken``)."""
-        self._pool.checkin(pooled, broken=broken)

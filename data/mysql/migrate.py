@@ -1,34 +1,36 @@
-"""Apply and inspect the MySQL migrations (``sql/migrations/mysql``).
+"""Create and upgrade a MySQL/MariaDB database: ``init-db`` and ``migrate`` on MySQL.
 
-:func:`migrate` runs on an autocommit admin connection whose default database is
-``DB_NAME``. Several replicas may start ``pixyproxy migrate`` at once: each takes the
-named lock ``GET_LOCK('pixyproxy-migrate:<db>')`` first, so one applies what is pending
-and the others then find nothing to do. MySQL commits each DDL statement by itself, so
-a migration that fails half way is not rolled back; migrations keep to statements
-that are safe to re-run where MySQL allows it (``IF NOT EXISTS``).
+See data/README.md, "Migrations".
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
-from core.exceptions import DBConnectionError
-from data.migrations import (
-    Migration,
-    SchemaStatus,
-    changed_migrations,
-    load_migrations,
-    mysql_statements,
-    pending_migrations,
-)
+import mysql.connector
+
+from core.exceptions import ConfigurationError, DBConnectionError
+from core.settings import Settings
+from data.migrations import Migration, SchemaStatus, apply_pending, schema_status
+from data.mysql.database import connection_args
+from data.mysql.dialect import MYSQL, mysql_statements
 
 logger = logging.getLogger(__name__)
 
+# Package data of ``sql`` (a checkout, an editable install and a wheel alike), never a
+# path next to this file: a ``Traversable`` (``/``, ``read_text``, ``iterdir``, ``name``).
+SQL_DIR: Traversable = files("sql")
+DATABASE_SCRIPT = "001_database.sql"
+TABLES_SCRIPT = "003_tables.sql"
+SCRIPT_DB_NAME = "`pixyproxy`"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 LOCK_TIMEOUT_SECONDS = 60
-ER_NO_SUCH_TABLE = 1146
-
 CREATE_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INT          NOT NULL,
@@ -38,81 +40,59 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     PRIMARY KEY (version)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
 """
-SELECT_APPLIED = "SELECT version, checksum FROM schema_migrations"
-INSERT_APPLIED = (
-    "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
-    "VALUES (%(version)s, %(name)s, %(checksum)s, %(applied_at)s)"
-)
-GET_LOCK = "SELECT GET_LOCK(%(name)s, %(timeout)s)"
-RELEASE_LOCK = "SELECT RELEASE_LOCK(%(name)s)"
 
 
-def applied_versions(cursor: Any) -> dict[int, str]:
-    """Version → checksum of what the database records (empty: no ``schema_migrations``)."""
-    import mysql.connector  # noqa: PLC0415 - the driver stays out of module import
-
-    try:
-        cursor.execute(SELECT_APPLIED)
-    except mysql.connector.errors.ProgrammingError as exc:
-        if exc.errno == ER_NO_SUCH_TABLE:
-            return {}
-        raise
-    return {int(version): str(checksum) for version, checksum in cursor.fetchall()}
+def script_statements(name: str, *, db_name: str, sql_dir: Traversable = SQL_DIR) -> list[str]:
+    """The statements of ``sql/<name>`` with the database renamed to ``db_name``."""
+    if not _SAFE_NAME.match(db_name):
+        raise ConfigurationError("Invalid setting: DB_NAME")
+    text = (sql_dir / name).read_text(encoding="utf-8")
+    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
 
 
-def schema_status(connection: Any, *, db_name: str) -> SchemaStatus:
-    """Where ``db_name``'s schema stands; ``SchemaVersionError`` if it is newer than ours."""
-    migrations = load_migrations("mysql")
-    cursor = connection.cursor()
-    try:
-        applied = applied_versions(cursor)
-    finally:
-        cursor.close()
-    pending = pending_migrations(migrations, applied, where=f"`{db_name}`")
-    return SchemaStatus(
-        current=max(applied, default=0),
-        latest=migrations[-1].version,
-        pending=tuple(m.label for m in pending),
-    )
-
-
-def migrate(connection: Any, *, db_name: str) -> list[Migration]:
-    """Apply the pending migrations under the migration lock; return what was applied."""
-    lock = f"pixyproxy-migrate:{db_name}"[:64]
-    cursor = connection.cursor()
-    try:
-        cursor.execute(GET_LOCK, {"name": lock, "timeout": LOCK_TIMEOUT_SECONDS})
-        (granted,) = cursor.fetchone()
-        if granted != 1:
-            raise DBConnectionError("Another migration of this database is still running.")
+@contextmanager
+def _admin_cursor(settings: Settings, database: str | None) -> Iterator[Any]:
+    """A plain cursor on an autocommit connection of its own; driver errors translated."""
+    with MYSQL.errors():
+        args = {**connection_args(settings, database=database), "autocommit": True}
+        connection = mysql.connector.connect(**args)
         try:
-            return _apply_pending(cursor, db_name=db_name)
+            cursor = connection.cursor()
+            yield cursor
+            cursor.close()
         finally:
-            cursor.execute(RELEASE_LOCK, {"name": lock})
-            cursor.fetchall()
-    finally:
-        cursor.close()
+            connection.close()
 
 
-def _apply_pending(cursor: Any, *, db_name: str) -> list[Migration]:
-    """Create ``schema_migrations`` if missing and apply what it does not record."""
-    migrations = load_migrations("mysql")
-    cursor.execute(CREATE_MIGRATIONS_TABLE)
-    applied = applied_versions(cursor)
-    for changed in changed_migrations(migrations, applied):
-        logger.warning("migration %s changed after it was applied", changed.label)
-    pending = pending_migrations(migrations, applied, where=f"`{db_name}`")
-    for migration in pending:
-        for statement in mysql_statements(migration.text):
+def apply_mysql_schema(settings: Settings) -> list[Migration]:
+    """Create ``DB_NAME`` if missing, then apply pending migrations; return those applied."""
+    db_name = settings.db_name
+    statements = script_statements(DATABASE_SCRIPT, db_name=db_name)
+    with _admin_cursor(settings, None) as cursor:
+        for statement in statements:
             cursor.execute(statement)
-        cursor.execute(
-            INSERT_APPLIED,
-            {
-                "version": migration.version,
-                "name": migration.name,
-                "checksum": migration.checksum,
-                "applied_at": datetime.now(UTC).replace(tzinfo=None),
-            },
-        )
-        logger.info("applied migration %s to %s", migration.label, db_name)
-    return pending
+        cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
+        applied = _migrate_locked(cursor, db_name)
+    logger.info("schema of database %s is at the latest version", db_name)
+    return applied
+
+
+def _migrate_locked(cursor: Any, db_name: str) -> list[Migration]:
+    """Under the migration lock: create ``schema_migrations`` and apply what is pending."""
+    lock = {"name": f"pixyproxy-migrate:{db_name}"[:64], "timeout": LOCK_TIMEOUT_SECONDS}
+    cursor.execute("SELECT GET_LOCK(%(name)s, %(timeout)s)", lock)
+    (granted,) = cursor.fetchone()
+    if granted != 1:
+        raise DBConnectionError("Another migration of this database is still running.")
+    try:
+        cursor.execute(CREATE_MIGRATIONS_TABLE)
+        return apply_pending(cursor, MYSQL, where=f"`{db_name}`")
+    finally:
+        cursor.execute("SELECT RELEASE_LOCK(%(name)s)", lock)
+        cursor.fetchall()
+
+
+def mysql_schema_status(settings: Settings) -> SchemaStatus:
+    """Where the configured MySQL database's schema stands (read only, any DML user)."""
+    with _admin_cursor(settings, settings.db_name) as cursor:
+        return schema_status(cursor, MYSQL, where=f"`{settings.db_name}`")

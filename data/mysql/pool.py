@@ -1,26 +1,6 @@
 """A small connection pool for mysql-connector: LIFO, bounded wait, no ping on a hot checkout.
 
-Why our own (measured in bench/README.md, "Choosing the pool"): the connector's
-``MySQLConnectionPool`` pings the server on every checkout while holding one
-process-wide lock, so every unit of work paid a round trip and checkouts queued behind
-the network. SQLAlchemy's ``QueuePool`` does not ping, but by default rolls back every
-connection on its return (a round trip this pool exists to avoid) and wraps each
-checkout in several layers of Python: checkout plus return measured 4.7 µs without the
-reset and 14-55 µs with it, against 1.3 µs here. What this pool does:
-
-* **Checkout** takes the most recently returned idle connection (LIFO keeps few sessions
-  hot), or opens a new one while fewer than ``size`` exist, or waits at most ``timeout``
-  seconds for one to come back, then raises ``DBConnectionError`` (503).
-* **No ping on a hot checkout.** A connection that sat idle at least ``idle_check``
-  seconds is pinged once (and reconnected if the server dropped it). Everything else is
-  checked by use: the unit of work's first statement, if it fails because the session
-  is gone (killed, ``wait_timeout``, a restart), reconnects and runs once more — safe,
-  because with autocommit off nothing the dead session did was committed
-  (see ``data/mysql/cursor.py``).
-* **After an error** that lost the session mid-transaction, the connection is marked
-  broken; ``checkin`` closes it and the slot is reopened on a later checkout.
-* The first checkout opens all ``size`` sessions (a server that is down at startup does
-  not stop the service: the failed open is retried on the next checkout).
+See data/README.md, "MySQL: the pool".
 """
 
 from __future__ import annotations
@@ -36,8 +16,8 @@ from typing import Any
 from mysql.connector import errors
 
 from core.exceptions import DBConnectionError
-from data.mysql.cursor import UnitCursor, is_disconnect, unit_cursor
-from data.mysql.errors import DRIVER_ERRORS
+from data.mysql.cursor import UnitCursor, unit_cursor
+from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +46,6 @@ class PooledConnection:
             self.connection.close()
 
 
-@dataclass(frozen=True)
-class PoolCounters:
-    """The pool's counters at one moment."""
-
-    size: int
-    in_use: int
-    opened: int  # sessions that exist now (idle + in use)
-    checkouts: int
-    pool_builds: int  # times the pool was (re)filled after being empty or closed
-    sessions_seen: int  # distinct server session ids handed out so far
-
-
 class ConnectionPool:
     """Up to ``size`` sessions made by ``connect``; see the module docstring."""
 
@@ -97,11 +65,7 @@ class ConnectionPool:
         self._cond = threading.Condition(threading.Lock())
         self._idle: list[PooledConnection] = []  # a stack: the last returned is reused first
         self._opened = 0
-        self._in_use = 0
-        self._checkouts = 0
-        self._builds = 0
         self._filled = False
-        self._sessions: set[int] = set()
 
     def checkout(self) -> PooledConnection:
         """A connection for one unit of work; ``DBConnectionError`` when none comes free."""
@@ -126,8 +90,6 @@ class ConnectionPool:
                         f"Database connection pool exhausted: no connection came free "
                         f"within {self._timeout:g} seconds."
                     )
-            self._in_use += 1
-            self._checkouts += 1
         try:
             if pooled is None:
                 pooled = self._open()
@@ -138,7 +100,6 @@ class ConnectionPool:
                 pooled.close()
             self._forget(1)
             raise
-        self._note_session(pooled)
         return pooled
 
     def checkin(self, pooled: PooledConnection, *, broken: bool = False) -> None:
@@ -149,7 +110,6 @@ class ConnectionPool:
             return
         pooled.returned_at = time.monotonic()
         with self._cond:
-            self._in_use -= 1
             self._idle.append(pooled)
             self._cond.notify()
 
@@ -161,18 +121,6 @@ class ConnectionPool:
             self._filled = False
         for pooled in idle:
             pooled.close()
-
-    def counters(self) -> PoolCounters:
-        """The current counters."""
-        with self._cond:
-            return PoolCounters(
-                size=self._size,
-                in_use=self._in_use,
-                opened=self._opened,
-                checkouts=self._checkouts,
-                pool_builds=self._builds,
-                sessions_seen=len(self._sessions),
-            )
 
     def _fill(self) -> None:
         """Open the missing sessions at once (first use, or after ``close``)."""
@@ -186,13 +134,11 @@ class ConnectionPool:
         except BaseException:
             for pooled in made:
                 pooled.close()
-            self._forget(missing, in_use=False)
+            self._forget(missing)
             raise
         with self._cond:
             self._idle.extend(made)
-            if not self._filled:
-                self._filled = True
-                self._builds += 1
+            self._filled = True
             self._cond.notify(len(made))
         logger.info("mysql pool ready: %d sessions", self._size)
 
@@ -217,17 +163,8 @@ class ConnectionPool:
             except DRIVER_ERRORS as again:
                 raise DBConnectionError() from again
 
-    def _forget(self, count: int, *, in_use: bool = True) -> None:
+    def _forget(self, count: int) -> None:
         """``count`` sessions no longer exist (closed or never opened); wake a waiter."""
         with self._cond:
             self._opened -= count
-            if in_use:
-                self._in_use -= count
             self._cond.notify(count)
-
-    def _note_session(self, pooled: PooledConnection) -> None:
-        """Remember the session id handed out (for ``sessions_seen``)."""
-        session = pooled.connection_id or 0
-        if session not in self._sessions:
-            with self._cond:
-                self._sessions.add(session)

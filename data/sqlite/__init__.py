@@ -1,12 +1,1 @@
-"""The embedded SQLite backend: database, unit of work, repositories."""
-
-from data.sqlite.database import SQLiteContext, SQLiteDatabase
-from data.sqlite.repository import SQLiteImageRepository
-from data.sqlite.user_repository import SQLiteUserRepository
-
-__all__ = [
-    "SQLiteContext",
-    "SQLiteDatabase",
-    "SQLiteImageRepository",
-    "SQLiteUserRepository",
-]
+"""The embedded SQLite backend: dialect, database file, unit of work."""

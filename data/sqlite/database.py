@@ -1,84 +1,40 @@
 """``SQLiteDatabase``: the embedded backend on stdlib ``sqlite3`` (``SQLITE_PATH``).
 
-One connection per unit of work (opening a SQLite file is cheap), WAL journal so
-readers do not block the writer, and a busy timeout so writers wait for each other
-instead of failing at once. The parent folder and the schema are created on first use,
-not at construction, so a bad path surfaces as ``DBConnectionError`` at use.
+See data/README.md, "SQLite".
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 import threading
 from pathlib import Path
 
 from core.settings import Settings
-from data.context import Database, UnitOfWork
-from data.migrations import Migration, SchemaStatus, load_migrations
-from data.sqlite import migrate
-from data.sqlite.errors import sqlite_errors
-from data.sqlite.idempotency_repository import SQLiteIdempotencyRepository
-from data.sqlite.rate_counter_repository import SQLiteRateCounterRepository
-from data.sqlite.repository import SQLiteImageRepository
-from data.sqlite.user_repository import SQLiteUserRepository
+from data.database import Database
+from data.migrations import (
+    Migration,
+    SchemaStatus,
+    apply_pending,
+    load_migrations,
+    schema_status,
+)
+from data.sqlite.dialect import SQLITE
+from data.sqlite.unit_of_work import SQLiteContext
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
 WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
-
-
-class SQLiteContext(UnitOfWork):
-    """One SQLite connection in a transaction, and the repositories bound to it.
-
-    ``sqlite3``'s default transaction handling opens a transaction before the first
-    write, so writes are never committed by accident; leaving the ``with`` block
-    without ``commit_transaction()`` rolls them back.
-    """
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        """Take ownership of ``connection`` (closed by ``close()``)."""
-        self._connection = connection
-        self._closed = False
-        self.images = SQLiteImageRepository(connection)
-        self.idempotency = SQLiteIdempotencyRepository(connection)
-        self.users = SQLiteUserRepository(connection)
-        self.rate_counters = SQLiteRateCounterRepository(connection)
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The underlying connection, for diagnostics and tests."""
-        return self._connection
-
-    def begin_transaction(self) -> None:
-        """Start a transaction (a no-op when one is already open)."""
-        with sqlite_errors():
-            if not self._connection.in_transaction:
-                self._connection.execute("BEGIN")
-
-    def commit_transaction(self) -> None:
-        """Commit; raise ``DBConnectionError`` / ``ConstraintViolationError`` on failure."""
-        with sqlite_errors():
-            self._connection.commit()
-
-    def rollback_transaction(self) -> None:
-        """Roll back whatever is uncommitted; a failure is logged, not raised."""
-        if self._closed:
-            return
-        try:
-            self._connection.rollback()
-        except sqlite3.Error as exc:
-            logger.warning("rollback failed: %s", type(exc).__name__)
-
-    def close(self) -> None:
-        """Close the connection (rolling back anything uncommitted); idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(sqlite3.Error):
-            self._connection.close()
+WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
+CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER NOT NULL PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    checksum   TEXT    NOT NULL,
+    applied_at TEXT    NOT NULL
+)
+"""
 
 
 class SQLiteDatabase(Database):
@@ -92,28 +48,11 @@ class SQLiteDatabase(Database):
         self._lock = threading.Lock()
         self._ready = False
 
-    @property
-    def path(self) -> Path:
-        """The database file."""
-        return self._path
-
-    def describe(self) -> str:
-        """A one-line description for the startup log."""
-        return f"sqlite://{self._path}"
-
     def context(self) -> SQLiteContext:
-        """Open a unit of work on a new connection (``DBConnectionError`` if impossible).
-
-        The connection touches the FTS5 table once, outside any transaction. Its first
-        use on a connection reads the index's configuration; inside a write transaction
-        that read would come before the write lock, and SQLite then refuses the lock at
-        once when another connection writes (``SQLITE_BUSY`` without waiting: waiting
-        could deadlock). Seen as "database is locked" on creates while renditions were
-        saved in the background.
-        """
+        """Open a unit of work on a new connection, its FTS5 table touched (data/README.md)."""
         self.ensure_schema()
         connection = self._connect()
-        with sqlite_errors():
+        with SQLITE.errors():
             try:
                 connection.execute(WARM_FTS).fetchall()
             except BaseException:
@@ -123,15 +62,15 @@ class SQLiteDatabase(Database):
 
     def ping(self) -> None:
         """Raise ``DBConnectionError`` unless the file opens and answers ``SELECT 1``."""
-        with self.context() as db, sqlite_errors():
-            db.connection.execute("SELECT 1").fetchall()
+        with self.context() as db, SQLITE.errors():
+            db.cursor.execute("SELECT 1").fetchall()
 
     def close(self) -> None:
         """Nothing is held between units of work; kept for the port."""
 
     def _connect(self) -> sqlite3.Connection:
         """Open a connection with rows by name, foreign keys on and a busy timeout."""
-        with sqlite_errors():
+        with SQLITE.errors():
             connection = sqlite3.connect(
                 self._path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
             )
@@ -144,16 +83,17 @@ class SQLiteDatabase(Database):
                 raise
             return connection
 
-    def ensure_schema(self) -> list[Migration]:
-        """Create the folder, switch to WAL and apply pending migrations (once per object).
+    def migrate(self) -> list[Migration]:
+        """Create the file if missing and apply pending migrations (``init-db``)."""
+        applied = self.ensure_schema()
+        logger.info("schema applied to %s", self._path)
+        return applied
 
-        The embedded file upgrades itself: a file written by an earlier release gets the
-        migrations it lacks; one written by a newer release raises ``SchemaVersionError``.
-        Returns the migrations applied now.
-        """
+    def ensure_schema(self) -> list[Migration]:
+        """Create the folder, switch to WAL and apply pending migrations (once per object)."""
         if self._ready:
             return []
-        with self._lock, sqlite_errors():
+        with self._lock, SQLITE.errors():
             if self._ready:
                 return []
             self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +101,7 @@ class SQLiteDatabase(Database):
             try:
                 connection.isolation_level = None  # the migration runs its own transaction
                 connection.execute("PRAGMA journal_mode = WAL")
-                applied = migrate.migrate(connection, where=str(self._path))
+                applied = _migrate(connection, where=str(self._path))
             finally:
                 connection.close()
             self._ready = True
@@ -174,9 +114,23 @@ class SQLiteDatabase(Database):
             migrations = load_migrations("sqlite")
             labels = tuple(m.label for m in migrations)
             return SchemaStatus(current=0, latest=migrations[-1].version, pending=labels)
-        with sqlite_errors():
+        with SQLITE.errors():
             connection = self._connect()
             try:
-                return migrate.schema_status(connection, where=str(self._path))
+                return schema_status(connection.cursor(), SQLITE, where=str(self._path))
             finally:
                 connection.close()
+
+
+def _migrate(connection: sqlite3.Connection, *, where: str) -> list[Migration]:
+    """Apply the pending migrations in one ``BEGIN IMMEDIATE`` transaction."""
+    cursor = connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    try:
+        cursor.execute(CREATE_MIGRATIONS_TABLE)
+        applied = apply_pending(cursor, SQLITE, where=where)
+        cursor.execute("COMMIT")
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    return applied

@@ -45,3 +45,6 @@ class ImageGenerator(ABC):
         Generation is billed, so the default does no network call.
         """
         return
+
+    def close(self) -> None:  # noqa: B027 - a no-op unless the generator holds a client
+        """Release the generator's client and connections (nothing by default)."""

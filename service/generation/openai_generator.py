@@ -72,6 +72,10 @@ class OpenAIImageGenerator(ImageGenerator):
         self.size = settings.openai_image_size
         self.quality = settings.openai_image_quality
 
+    def close(self) -> None:
+        """Close the OpenAI client's connection pool."""
+        self._client.close()
+
     @property
     def is_gpt_image_model(self) -> bool:
         """GPT image models always answer with ``b64_json`` and refuse ``response_format``."""

@@ -11,10 +11,11 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from types_boto3_s3 import S3Client
 
 from core.settings import Settings
-from data.mysql.context import DatabaseContext
 from data.mysql.database import MySQLDatabase
+from data.mysql.unit_of_work import DatabaseContext
 from service.init import Services, build_services
 from tests.e2e.test_public_images import assert_error
+from tests.support.pool_stats import pool_stats
 from tests.support.s3_fixtures import StoppableS3
 from web.app import create_app
 
@@ -125,8 +126,8 @@ def test_reads_reuse_pooled_connections_instead_of_opening_new_ones(
     assert opened < 5, f"{opened} new MySQL connections for 41 requests"
     database = services.backends.database
     assert isinstance(database, MySQLDatabase)
-    assert database.stats.pool_builds == 1
-    assert database.stats.sessions_seen <= database.stats.size
+    assert pool_stats(database).pool_builds == 1
+    assert pool_stats(database).sessions_seen <= pool_stats(database).size
 
 
 class _CommitKillingDatabase(MySQLDatabase):

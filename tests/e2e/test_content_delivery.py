@@ -22,15 +22,14 @@ import pytest
 
 from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
-from data.schema import apply_mysql_schema
+from data.mysql.migrate import apply_mysql_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
 from storage.blob_store import CHUNK_SIZE
-from storage.s3 import S3BlobStore
 from tests.support.live_server import LiveServer
 from tests.support.live_server_fixtures import StartServer, assert_no_500
 from tests.support.mysql_fixtures import admin_connect, make_mysql_settings
-from tests.support.s3_fixtures import StoppableS3, drop_bucket, make_s3_settings
+from tests.support.s3_fixtures import StoppableS3, create_bucket, drop_bucket, make_s3_settings
 from tests.support.tcp_relay import TcpRelay
 from web.app import create_app
 
@@ -101,9 +100,7 @@ def backing(mysql_settings: Settings, moto_server: str) -> Iterator[Settings]:
     database = make_mysql_settings(f"{mysql_settings.db_name}_content")
     apply_mysql_schema(database)
     s3 = make_s3_settings(moto_server)
-    store = S3BlobStore(s3)
-    store.create_bucket_if_missing()
-    store.close()
+    create_bucket(s3)
     yield stack_settings(database, s3)
     drop_bucket(s3)
     admin = admin_connect(database)

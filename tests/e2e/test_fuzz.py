@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.models import ImageDetailCreate
 from core.settings import Settings
-from data.schema import apply_schema
+from data.init import apply_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import build_services
 from web.app import create_app

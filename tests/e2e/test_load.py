@@ -94,7 +94,7 @@ def test_32_clients_of_mixed_reads_and_creates_see_no_5xx_and_leave_the_stores_e
     assert {status for status in statuses if status.startswith("5")} == set(), statuses
     assert set(statuses) <= {"200", "201"}, statuses
     assert sum(statuses.values()) > CLIENTS * 10
-    load_services.backends.renditions.drain()  # type: ignore[union-attr]  # blob, then row
+    load_services.backends.renditions.drain()  # type: ignore[union-attr]  # made after commits
     assert bucket_keys(load_services.settings) == table_keys(mysql_admin)
     originals = {key for key in table_keys(mysql_admin) if not key.endswith(".webp")}
     assert len(originals) == len(created)

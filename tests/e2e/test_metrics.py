@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.settings import Settings
-from data.schema import apply_schema
+from data.init import apply_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
 from tests.support.cli_process import ServerProcess, clean_env, free_port

@@ -17,6 +17,7 @@ from data.mysql.database import MySQLDatabase
 from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
 from tests.support.live_server import LiveServer
+from tests.support.pool_stats import pool_stats
 from web.app import create_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mysql, pytest.mark.s3]
@@ -106,7 +107,7 @@ def test_a_pool_held_busy_answers_503_with_retry_after_then_recovers(
             assert {r.status_code for r in responses} == {503}
             _assert_served_or_503(responses)
         assert client.get(f"/image/{guid}").status_code == 200
-    assert database.stats.in_use == 0
+    assert pool_stats(database).in_use == 0
 
 
 def _kill_pooled_sessions(admin: MySQLConnectionAbstract, db_name: str) -> int:

@@ -19,8 +19,7 @@ from PIL import Image
 from types_boto3_s3 import S3Client
 
 from core.settings import Settings
-from service.init import Services, build_services
-from service.reconcile import build_reconciler
+from service.init import Services, build_reconciler, build_services
 from tests.e2e.test_consistency import rejecting_trigger  # noqa: F401 - a fixture
 from tests.e2e.test_public_images import assert_error
 from tests.support.auth import basic

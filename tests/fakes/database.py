@@ -33,8 +33,8 @@ from core.exceptions import (
     RecordNotFoundError,
 )
 from core.models import NewImage, StoredImage, StoredRendition
-from data.context import Database, UnitOfWork
-from data.repository import (
+from data.database import Database
+from data.image_repository import (
     ImageFactsUpdate,
     ImageRepository,
     PageQuery,
@@ -42,6 +42,8 @@ from data.repository import (
     StorageRef,
     Visibility,
 )
+from data.migrations import Migration, SchemaStatus
+from data.unit_of_work import UnitOfWork
 from data.user_repository import UserRecord, UserRepository
 from tests.fakes.idempotency import InMemoryIdempotencyRepository, InMemoryKeyTable
 from tests.fakes.rate_counters import InMemoryRateCounterRepository, InMemoryRateTable
@@ -101,6 +103,14 @@ class InMemoryDatabase(Database):
         """Raise ``DBConnectionError`` when ``available`` is false."""
         if not self.available:
             raise DBConnectionError
+
+    def migrate(self) -> list[Migration]:
+        """Nothing to migrate: the fake has no schema."""
+        return []
+
+    def schema_status(self) -> SchemaStatus:
+        """Always up to date."""
+        return SchemaStatus(current=1, latest=1, pending=())
 
     def close(self) -> None:
         """Nothing to release."""

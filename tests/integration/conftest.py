@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from data.context import Database
+from data.database import Database
 from tests.fakes.database import InMemoryDatabase
 
 DATABASE_BACKENDS = ["memory", "sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]

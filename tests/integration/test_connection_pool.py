@@ -21,12 +21,13 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from core.exceptions import DBConnectionError, RecordNotFoundError
 from core.models import NewImage
 from core.settings import Settings
-from data.mysql.context import DatabaseContext
+from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
-from data.repository import Visibility
+from data.mysql.unit_of_work import DatabaseContext
 from service.transaction import transaction
 from tests.support.counting_proxy import CountingProxy
 from tests.support.mysql_fixtures import empty_tables, make_mysql_settings
+from tests.support.pool_stats import pool_stats
 
 pytestmark = pytest.mark.mysql
 
@@ -88,7 +89,6 @@ def test_the_c_extension_loads_is_used_and_is_logged(
     with caplog.at_level(logging.INFO, logger="data.mysql.database"):
         database = make_database()
     assert "(C extension)" in caplog.text
-    assert "C extension" in database.describe()
     with database.context() as db:
         assert type(db._connection).__name__ == "CMySQLConnection"
 
@@ -187,7 +187,7 @@ def test_a_session_lost_mid_transaction_fails_the_unit_and_is_discarded(
         kill(mysql_admin, lost)
         time.sleep(0.05)
         db.images.count()  # not the first statement: never retried
-    assert database.stats.in_use == 0
+    assert pool_stats(database).in_use == 0
     with database.context() as db:
         assert db.connection_id != lost
         assert db.images.find_by_guid(image.guid, Visibility()) is None
@@ -233,7 +233,7 @@ def test_many_threads_share_a_small_pool_without_errors_or_leaks(make_database: 
     for thread in threads:
         thread.join()
     assert failures == []
-    stats = database.stats
+    stats = pool_stats(database)
     assert stats.in_use == 0 and stats.sessions_seen <= 2 and stats.checkouts >= 32 * 25
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.exceptions import ConstraintViolationError
-from data.context import Database
+from data.database import Database
 from data.idempotency_repository import (
     COMPLETED,
     PENDING,

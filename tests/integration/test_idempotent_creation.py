@@ -12,7 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from core.models import ImageDetailCreate
-from data.context import Database
+from data.database import Database
 from service.generation.generator import GeneratedImage, GenerationOptions
 from service.image_service import Backends
 from service.public_images import PublicImageService

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.models import StoredImage
-from data.context import Database
+from data.database import Database
 from tests.integration.test_image_repository_contract import (
     BASE_TIME,
     add_committed,

@@ -1,10 +1,10 @@
 """Every listing query is an index range scan in keyset order: no sort, no temporary table.
 
-The SQL comes from the repositories' own ``list_page_sql``, so what is checked is what
-runs. On MariaDB/MySQL: ``EXPLAIN`` names the expected index and never a filesort, and
-the handler counters show that a page deep into the table reads about ``limit`` index
-entries, not the rows before it. On SQLite: ``EXPLAIN QUERY PLAN`` never builds a
-temporary B-tree for the ORDER BY.
+The SQL comes from the repository's own ``list_page_sql`` (per dialect), so what is
+checked is what runs. On MariaDB/MySQL: ``EXPLAIN`` names the expected index and never a
+filesort, and the handler counters show that a page deep into the table reads about
+``limit`` index entries, not the rows before it. On SQLite: ``EXPLAIN QUERY PLAN`` never
+builds a temporary B-tree for the ORDER BY.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.settings import Settings
-from data.mysql.repository import list_page_sql as mysql_list_page_sql
-from data.repository import PageQuery, Visibility
+from data.dialect import Dialect
+from data.image_repository import PageQuery, Visibility
+from data.mysql.dialect import MYSQL
+from data.repositories.images import list_page_sql
 from data.sqlite.database import SQLiteDatabase
-from data.sqlite.repository import list_page_sql as sqlite_list_page_sql
-from data.sqlite.repository import time_text
+from data.sqlite.dialect import SQLITE, time_text
 from tests.support.mysql_fixtures import empty_tables
 
 ROWS = 3000
@@ -98,8 +99,14 @@ def seeded(mysql_admin: MySQLConnectionAbstract) -> Iterator[MySQLConnectionAbst
     empty_tables(mysql_admin)
 
 
+def _page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
+    """What the repository runs for ``query``, in ``dialect``'s placeholder style."""
+    sql, params = list_page_sql(dialect, query)
+    return dialect.sql(sql), params
+
+
 def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict[str, Any]]:
-    sql, params = mysql_list_page_sql(query)
+    sql, params = _page_sql(MYSQL, query)
     cursor = connection.cursor(dictionary=True)
     cursor.execute("EXPLAIN " + sql, params)
     plan = list(cursor.fetchall())
@@ -127,7 +134,7 @@ def test_each_mysql_listing_is_an_index_scan_without_a_sort(
 
 def _handler_reads(connection: MySQLConnectionAbstract, query: PageQuery) -> tuple[int, int]:
     """Rows returned and index entries read (``Handler_read_*``) by one page query."""
-    sql, params = mysql_list_page_sql(query)
+    sql, params = _page_sql(MYSQL, query)
     cursor = connection.cursor()
     cursor.execute("FLUSH STATUS")
     cursor.execute(sql, params)
@@ -165,18 +172,18 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
         db.begin_transaction()
         for image, tags in _rows():
             times = (time_text(image[10]), time_text(image[11]))
-            db.connection.execute(
+            db.cursor.execute(
                 "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
                 " author, is_private, storage_key, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*image[:10], *times),
             )
-            db.connection.executemany(
+            db.cursor.executemany(
                 "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [(*row[:4], time_text(row[4])) for row in tags],
             )
-        db.connection.execute("ANALYZE")
+        db.cursor.execute("ANALYZE")
         db.commit_transaction()
     yield database
     database.close()
@@ -187,8 +194,8 @@ def test_each_sqlite_listing_uses_an_index_without_a_sort(
     sqlite_seeded: SQLiteDatabase, label: str
 ) -> None:
     query, index = CASES[label]
-    sql, params = sqlite_list_page_sql(query)
+    sql, params = _page_sql(SQLITE, query)
     with sqlite_seeded.context() as db:
-        plan = [str(row[3]) for row in db.connection.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        plan = [str(row[3]) for row in db.cursor.execute("EXPLAIN QUERY PLAN " + sql, params)]
     assert index in plan[0], plan
     assert not any("TEMP B-TREE" in step or "SCAN" in step for step in plan), plan

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from data.context import Database
+from data.database import Database
+from data.image_repository import PageQuery, Visibility
+from data.init import apply_schema
 from data.mysql.database import MySQLDatabase
-from data.repository import PageQuery, Visibility
-from data.schema import apply_mysql_schema, apply_schema
+from data.mysql.migrate import apply_mysql_schema
 from data.sqlite.database import SQLiteDatabase
 from tests.integration.test_migrations import fresh_mysql, sqlite_settings  # noqa: F401
 from tests.support.first_release import (

@@ -12,11 +12,14 @@ import pytest
 
 from core.exceptions import SchemaVersionError
 from core.settings import Settings
-from data.migrations import load_migrations, mysql_statements, sqlite_statements
+from data.image_repository import Visibility
+from data.init import apply_schema
+from data.migrations import load_migrations
 from data.mysql.database import MySQLDatabase
-from data.repository import Visibility
-from data.schema import TABLES_SCRIPT, apply_mysql_schema, apply_schema, script_statements
+from data.mysql.dialect import mysql_statements
+from data.mysql.migrate import TABLES_SCRIPT, apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
+from data.sqlite.dialect import sqlite_statements
 from service.init import check_schema
 from tests.support.first_release import old_images, write_mysql_database, write_sqlite_database
 from tests.support.mysql_fixtures import admin_connect, make_mysql_settings

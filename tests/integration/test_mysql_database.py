@@ -18,11 +18,16 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 from core.exceptions import ConstraintViolationError, DBConnectionError
 from core.models import NewImage
 from core.settings import Settings
-from data.mysql.context import get_current_db_context
+from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
-from data.repository import Visibility
-from data.schema import SQL_DIR, apply_mysql_schema
-from tests.support.mysql_fixtures import admin_connect, empty_tables, make_mysql_settings
+from data.mysql.migrate import SQL_DIR, apply_mysql_schema
+from tests.support.mysql_fixtures import (
+    admin_connect,
+    create_app_user,
+    empty_tables,
+    make_mysql_settings,
+)
+from tests.support.pool_stats import pool_stats
 
 pytestmark = pytest.mark.mysql
 
@@ -88,7 +93,7 @@ def test_an_exhausted_pool_raises_db_connection_error_after_the_timeout(small_po
     assert 0.4 <= waited < 2.0
     with database.context() as db:  # both came back
         assert db.images.count() == 0
-    assert database.stats.in_use == 0
+    assert pool_stats(database).in_use == 0
 
 
 def test_units_of_work_reuse_pooled_connections(
@@ -107,7 +112,7 @@ def test_units_of_work_reuse_pooled_connections(
             used.add(db.connection_id)
     assert session_ids(mysql_admin, mysql_settings.db_name) == before
     assert used <= before and len(before) == 3
-    assert database.stats.sessions_seen <= 3
+    assert pool_stats(database).sessions_seen <= 3
 
 
 def test_killed_pooled_connections_are_replaced(
@@ -135,7 +140,7 @@ def test_an_unreachable_server_fails_at_use_not_at_construction() -> None:
         assert isinstance(caught.value.__cause__, mysql.connector.Error)
     with pytest.raises(DBConnectionError):
         database.ping()
-    assert database.stats.in_use == 0 and database.stats.pool_builds == 0
+    assert pool_stats(database).in_use == 0 and pool_stats(database).pool_builds == 0
 
 
 class TcpProxy:
@@ -210,7 +215,7 @@ def test_recovers_by_itself_when_the_server_comes_back(
             assert db.images.count() == 0
     finally:
         proxy.stop()
-    assert database.stats.pool_builds == 1
+    assert pool_stats(database).pool_builds == 1
 
 
 def test_a_trigger_signal_surfaces_as_a_constraint_violation(
@@ -240,29 +245,12 @@ def test_a_duplicate_guid_message_carries_no_sql_or_values(mysql_database: MySQL
     assert str(caught.value) == ConstraintViolationError.default_message
 
 
-def test_the_current_context_is_registered_per_thread_only_inside_its_block(
-    mysql_database: MySQLDatabase,
-) -> None:
-    assert get_current_db_context() is None
-    with mysql_database.context() as outer:
-        assert get_current_db_context() is outer
-        with mysql_database.context() as inner:
-            assert get_current_db_context() is inner
-        assert get_current_db_context() is outer
-        seen: list[object] = []
-        worker = threading.Thread(target=lambda: seen.append(get_current_db_context()))
-        worker.start()
-        worker.join()
-        assert seen == [None]
-    assert get_current_db_context() is None
-
-
 def test_closing_twice_releases_the_connection_once(small_pool: Any) -> None:
     database = small_pool(db_pool_size=1, db_pool_timeout=0.3)
     context = database.context()
     context.close()
     context.close()
-    assert database.stats.in_use == 0
+    assert pool_stats(database).in_use == 0
     with database.context(), pytest.raises(DBConnectionError):
         database.context()
 
@@ -304,7 +292,8 @@ def test_the_app_user_gets_dml_on_its_schema_and_nothing_global(
     scratch_settings: Settings,
 ) -> None:
     user, password = f"pp_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    apply_mysql_schema(scratch_settings, create_app_user=True, app_user=user, app_password=password)
+    apply_mysql_schema(scratch_settings)
+    create_app_user(scratch_settings, user, password)
     admin = admin_connect(scratch_settings)
     try:
         grants = [row[0] for row in query(admin, "SHOW GRANTS FOR %s@'%'", (user,))]

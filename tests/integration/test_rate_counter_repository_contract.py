@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from data.context import Database
+from data.database import Database
 from data.rate_counter_repository import RateCount
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

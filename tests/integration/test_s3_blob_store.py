@@ -24,7 +24,7 @@ from core.settings import Settings
 from storage.init import build_blob_store
 from storage.local import LocalBlobStore
 from storage.s3 import S3BlobStore
-from tests.support.s3_fixtures import StoppableS3, make_s3_settings
+from tests.support.s3_fixtures import StoppableS3, create_bucket, make_s3_settings
 
 OUTAGE_BUDGET_SECONDS = 15.0
 
@@ -89,11 +89,11 @@ def test_a_missing_bucket_is_unavailable_not_a_missing_blob(moto_server: str) ->
 
 
 @pytest.mark.s3
-def test_create_bucket_if_missing_creates_once(moto_server: str) -> None:
-    store = S3BlobStore(make_s3_settings(moto_server, aws_region="eu-west-1"))
-    assert store.create_bucket_if_missing() is True
-    assert store.create_bucket_if_missing() is False
-    store.ping()
+def test_a_bucket_in_another_region_answers_once_created(moto_server: str) -> None:
+    settings = make_s3_settings(moto_server, aws_region="eu-west-1")
+    assert create_bucket(settings) is True
+    assert create_bucket(settings) is False
+    S3BlobStore(settings).ping()
 
 
 @pytest.mark.s3

@@ -1,9 +1,9 @@
 """A search is driven by the full-text index (issue 14, "What it must show" 5).
 
-The SQL comes from the repositories' own ``list_page_sql``. On MariaDB/MySQL ``EXPLAIN``
-shows the FULLTEXT index ``ft_images_prompt`` as the first table's access (type
-``fulltext``) for every combination of filters, and the handler counters show that a
-rare word reads about its matches, not the table. On SQLite the FTS5 table is the
+The SQL comes from the repository's own ``list_page_sql`` (per dialect). On MariaDB/MySQL
+``EXPLAIN`` shows the FULLTEXT index ``ft_images_prompt`` as the first table's access
+(type ``fulltext``) for every combination of filters, and the handler counters show that
+a rare word reads about its matches, not the table. On SQLite the FTS5 table is the
 outer loop and each match is one primary-key lookup.
 """
 
@@ -18,11 +18,12 @@ import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.settings import Settings
-from data.mysql.repository import list_page_sql as mysql_list_page_sql
-from data.repository import PageQuery, Visibility
+from data.dialect import Dialect
+from data.image_repository import PageQuery, Visibility
+from data.mysql.dialect import MYSQL
+from data.repositories.images import list_page_sql
 from data.sqlite.database import SQLiteDatabase
-from data.sqlite.repository import list_page_sql as sqlite_list_page_sql
-from data.sqlite.repository import time_text
+from data.sqlite.dialect import SQLITE, time_text
 from tests.support.mysql_fixtures import empty_tables
 
 ROWS = 2000
@@ -85,8 +86,14 @@ def seeded(mysql_admin: MySQLConnectionAbstract) -> Iterator[MySQLConnectionAbst
     empty_tables(mysql_admin)
 
 
+def _page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
+    """What the repository runs for ``query``, in ``dialect``'s placeholder style."""
+    sql, params = list_page_sql(dialect, query)
+    return dialect.sql(sql), params
+
+
 def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict[str, Any]]:
-    sql, params = mysql_list_page_sql(query)
+    sql, params = _page_sql(MYSQL, query)
     cursor = connection.cursor(dictionary=True)
     cursor.execute("EXPLAIN " + sql, params)
     plan = list(cursor.fetchall())
@@ -112,7 +119,7 @@ def test_each_mysql_search_is_driven_by_the_fulltext_index(
 def test_a_rare_word_reads_about_its_matches_not_the_table(
     seeded: MySQLConnectionAbstract,
 ) -> None:
-    sql, params = mysql_list_page_sql(PageQuery(words=["zebra"], limit=50))
+    sql, params = _page_sql(MYSQL, PageQuery(words=["zebra"], limit=50))
     cursor = seeded.cursor()
     cursor.execute("FLUSH STATUS")
     cursor.execute(sql, params)
@@ -132,14 +139,14 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
         db.begin_transaction()
         for image, tags in _rows():
             times = (time_text(image[10]), time_text(image[11]))
-            db.connection.execute(
+            db.cursor.execute(
                 INSERT_IMAGE + " VALUES (" + ", ".join(["?"] * 12) + ")", (*image[:10], *times)
             )
-            db.connection.executemany(
+            db.cursor.executemany(
                 INSERT_TAG + " VALUES (?, ?, ?, ?, ?)",
                 [(*row[:4], time_text(row[4])) for row in tags],
             )
-        db.connection.execute("ANALYZE")
+        db.cursor.execute("ANALYZE")
         db.commit_transaction()
     yield database
     database.close()
@@ -149,17 +156,17 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
 def test_each_sqlite_search_is_driven_by_the_fts5_index(
     sqlite_seeded: SQLiteDatabase, label: str
 ) -> None:
-    sql, params = sqlite_list_page_sql(CASES[label])
+    sql, params = _page_sql(SQLITE, CASES[label])
     with sqlite_seeded.context() as db:
-        plan = [str(row[3]) for row in db.connection.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        plan = [str(row[3]) for row in db.cursor.execute("EXPLAIN QUERY PLAN " + sql, params)]
     assert plan[0].startswith("SCAN f VIRTUAL TABLE INDEX"), plan
     assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert not any(step.startswith("SCAN i") for step in plan), plan
 
 
 def test_the_fts5_index_was_filled_by_its_trigger(sqlite_seeded: SQLiteDatabase) -> None:
-    sql, params = sqlite_list_page_sql(PageQuery(words=["zebra"], limit=50))
+    sql, params = _page_sql(SQLITE, PageQuery(words=["zebra"], limit=50))
     with sqlite_seeded.context() as db:
-        found = db.connection.execute(sql, params).fetchall()
+        found = db.cursor.execute(sql, params).fetchall()
     assert 0 < len(found) <= RARE
     assert all("zebra" in row["prompt"] for row in found)

@@ -15,8 +15,8 @@ import pytest
 
 from core.exceptions import ConstraintViolationError, RecordNotFoundError
 from core.settings import Settings
-from data.context import Database
-from data.schema import apply_schema
+from data.database import Database
+from data.init import apply_schema
 from data.sqlite.database import SQLiteDatabase
 from data.user_repository import UserRecord
 

@@ -26,7 +26,7 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.settings import Settings
 from data.mysql.database import MySQLDatabase
-from data.schema import apply_mysql_schema
+from data.mysql.migrate import apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
 
 TABLES_CHILD_FIRST = (
@@ -60,6 +60,24 @@ def make_mysql_settings(db_name: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # a developer's .env must not leak in
+
+
+def create_app_user(settings: Settings, user: str, password: str, host: str = "%") -> None:
+    """Run ``sql/002_app_user.sql`` for ``settings.db_name`` as ``user``@``host``.
+
+    The script's quoted user, host and placeholder password are bound as parameters
+    (the placeholder in the file is never used).
+    """
+    params: dict[str, Any] = {"app_user": user, "app_host": host, "app_password": password}
+    admin = admin_connect(settings)
+    try:
+        cursor = admin.cursor()
+        for script in script_statements("002_app_user.sql", db_name=settings.db_name):
+            named = script.replace("'pixyproxy'@'%'", "%(app_user)s@%(app_host)s")
+            cursor.execute(named.replace("'change-me-placeholder'", "%(app_password)s"), params)
+        cursor.close()
+    finally:
+        admin.close()
 
 
 def admin_connect(settings: Settings, *, database: str | None = None) -> MySQLConnectionAbstract:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from core.settings import Settings
@@ -51,6 +52,26 @@ def make_s3_settings(endpoint_url: str, bucket: str | None = None, **overrides: 
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def create_bucket(settings: Settings) -> bool:
+    """Create the bucket of ``settings`` unless it exists; True when it was created."""
+    store = S3BlobStore(settings)
+    client, region = store._client, store.region
+    try:
+        client.head_bucket(Bucket=store.bucket)
+        return False
+    except ClientError:
+        if region and region != "us-east-1":
+            client.create_bucket(
+                Bucket=store.bucket,
+                CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+            )
+        else:
+            client.create_bucket(Bucket=store.bucket)
+        return True
+    finally:
+        store.close()
 
 
 def drop_bucket(settings: Settings) -> None:
@@ -90,9 +111,7 @@ def moto_server() -> Iterator[str]:
 def s3_settings(moto_server: str) -> Iterator[Settings]:
     """Settings pointing at a fresh, existing bucket on moto; dropped afterwards."""
     settings = make_s3_settings(moto_server)
-    store = S3BlobStore(settings)
-    store.create_bucket_if_missing()
-    store.close()
+    create_bucket(settings)
     yield settings
     drop_bucket(settings)
 
@@ -204,9 +223,7 @@ class StoppableS3:
 def stoppable_s3(moto_server: str) -> Iterator[StoppableS3]:
     """A running ``StoppableS3`` whose ``settings`` name an existing fresh bucket."""
     endpoint = StoppableS3(moto_server)
-    store = S3BlobStore(endpoint.settings)
-    store.create_bucket_if_missing()
-    store.close()
+    create_bucket(endpoint.settings)
     yield endpoint
     endpoint.stop()
     drop_bucket(endpoint.settings.model_copy(update={"s3_endpoint_url": moto_server}))

@@ -36,3 +36,29 @@ def test_each_layer_imports_only_what_it_may(layer: str) -> None:
         assert (imported & ours) <= ALLOWED[layer], f"{path} imports {imported & ours}"
         for driver, owners in DRIVERS.items():
             assert driver not in imported or layer in owners, f"{path} imports {driver}"
+
+
+def _dotted_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, by its full dotted name."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize(("backend", "driver"), [("mysql", "mysql"), ("sqlite", "sqlite3")])
+def test_only_its_backend_folder_imports_a_driver_or_the_backend(backend: str, driver: str) -> None:
+    """Backend-neutral data modules (ports, repositories, migrations) know no backend.
+
+    ``data/init.py``, which chooses the backend, is the one exception.
+    """
+    for path in sorted((ROOT / "data").rglob("*.py")):
+        if path.parent.name == backend or path.name == "init.py":
+            continue
+        imported = _dotted_imports(path)
+        bad = {name for name in imported if name.split(".")[0] == driver}
+        bad |= {name for name in imported if name.startswith(f"data.{backend}")}
+        assert not bad, f"{path} imports {bad}"

@@ -4,7 +4,7 @@ import pytest
 from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
-from data.mysql.errors import translate
+from data.mysql.dialect import translate
 
 
 @pytest.mark.parametrize("errno", [2002, 2003, 2006, 2013, 2055])
@@ -30,10 +30,10 @@ def test_a_programming_error_is_the_generic_family_error() -> None:
 def test_the_c_extensions_raw_lost_connection_is_a_db_connection_error() -> None:
     # A C connection's commit() and rollback() raise _mysql_connector's own error class.
     cext = pytest.importorskip("_mysql_connector")
-    from data.mysql.errors import DRIVER_ERRORS, mysql_errors  # noqa: PLC0415
+    from data.mysql.dialect import DRIVER_ERRORS, MYSQL  # noqa: PLC0415
 
     lost = cext.MySQLInterfaceError("Lost connection to MySQL server during query")
     lost.errno = 2013
     assert isinstance(lost, DRIVER_ERRORS)
-    with pytest.raises(DBConnectionError), mysql_errors():
+    with pytest.raises(DBConnectionError), MYSQL.errors():
         raise lost

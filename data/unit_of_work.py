@@ -1,14 +1,6 @@
-"""The unit of work port: the request's ``DatabaseContext`` shape, backend-neutral.
+"""The unit-of-work port: the request's ``DatabaseContext`` shape, backend-neutral.
 
-Usage, as the request gives it::
-
-    with database.context() as db:
-        db.begin_transaction()
-        ...  # db.images.add(...)
-        db.commit_transaction()
-
-Leaving the ``with`` block without a commit rolls back, so nothing persists by
-accident; the connection goes back to its pool.
+See data/README.md, "Units of work".
 """
 
 from __future__ import annotations
@@ -18,8 +10,8 @@ from types import TracebackType
 from typing import Self
 
 from data.idempotency_repository import IdempotencyRepository
+from data.image_repository import ImageRepository
 from data.rate_counter_repository import RateCounterRepository
-from data.repository import ImageRepository
 from data.user_repository import UserRepository
 
 
@@ -60,21 +52,3 @@ class UnitOfWork(ABC):
     @abstractmethod
     def close(self) -> None:
         """Give the connection back (to its pool)."""
-
-
-class Database(ABC):
-    """A source of units of work: a pool for MySQL, a file for SQLite."""
-
-    backend: str
-
-    @abstractmethod
-    def context(self) -> UnitOfWork:
-        """Open a unit of work; raise ``DBConnectionError`` if no connection is available."""
-
-    @abstractmethod
-    def ping(self) -> None:
-        """Raise ``DBConnectionError`` unless the database answers."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release every connection."""

@@ -1,0 +1,91 @@
+"""The seed's ``DatabaseContext``, mended: a unit of work on one pooled connection.
+
+See data/README.md, "MySQL: the unit of work and its round trips".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import cast
+
+from mysql.connector.cursor import MySQLCursorBufferedDict
+
+from data.dialect import Session
+from data.mysql.dialect import DRIVER_ERRORS, MYSQL, is_disconnect
+from data.mysql.pool import ConnectionPool
+from data.repositories import bind_repositories
+from data.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseContext(UnitOfWork):
+    """One pooled connection, its dictionary cursor, and the repositories bound to it."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        """Check a connection out of ``pool`` (``DBConnectionError`` if none comes free)."""
+        self._pool = pool
+        self._pooled = pool.checkout()
+        self._connection = self._pooled.connection
+        self._unit = self._pooled.cursor
+        self._cursor = cast(MySQLCursorBufferedDict, self._unit)
+        self._closed = False
+        bind_repositories(self, Session(self._cursor, MYSQL))
+
+    @property
+    def cursor(self) -> MySQLCursorBufferedDict:
+        """The seed's cursor: rows come back as dictionaries."""
+        return self._cursor
+
+    @property
+    def connection_id(self) -> int | None:
+        """The server's id of this session (``CONNECTION_ID()``), for diagnostics."""
+        connection_id: int | None = self._connection.connection_id
+        return connection_id
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: nothing to send, as the session has autocommit off."""
+        # ``connection_args`` sets ``autocommit=False`` on every pooled connection.
+
+    def commit_transaction(self) -> None:
+        """Commit (nothing is sent when no statement ran); driver errors translated."""
+        if self._unit.unit_fresh:
+            return
+        try:
+            with MYSQL.errors():
+                self._connection.commit()
+        except BaseException as exc:
+            if is_disconnect(exc.__cause__ or exc):
+                self._unit.unit_broken = True  # a lost COMMIT is never retried
+            raise
+        self._unit.end_unit()
+
+    def rollback_transaction(self) -> None:
+        """Roll back what is uncommitted; a rollback that cannot reach the server is logged."""
+        if self._closed or self._unit.unit_fresh:
+            return  # nothing ran since the last COMMIT/ROLLBACK: nothing to send
+        if self._unit.unit_broken:
+            return  # the session is gone, and the server dropped its transaction with it
+        try:
+            self._connection.rollback()
+        except DRIVER_ERRORS as exc:
+            self._unit.unit_broken = True
+            logger.warning(
+                "rollback failed: %s (errno=%s)", type(exc).__name__, getattr(exc, "errno", None)
+            )
+        else:
+            self._unit.end_unit()
+
+    def close(self) -> None:
+        """Return the connection to the pool; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        # An unfinished transaction (close() without __exit__) must not reach the next
+        # unit of work: roll it back, or drop the session if that fails.
+        if not self._unit.unit_fresh and not self._unit.unit_broken:
+            with contextlib.suppress(*DRIVER_ERRORS):
+                self._connection.rollback()
+                self._unit.end_unit()
+        self._pool.checkin(self._pooled, broken=not self._unit.unit_fresh)
