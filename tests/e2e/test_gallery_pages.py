@@ -222,3 +222,10 @@ def test_prompts_and_tags_are_escaped_in_the_pages(seeded: tuple[TestClient, See
         assert "<script>alert" not in text
         assert "<b onclick" not in text
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b" in text
+
+
+def test_head_of_a_page_answers_like_get_without_a_body(client: TestClient) -> None:
+    got, head = client.get("/"), client.head("/")
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.content == b""

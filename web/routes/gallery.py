@@ -55,7 +55,7 @@ class GalleryQuery(BaseModel):
 GalleryParams = Annotated[GalleryQuery, Query()]
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def public_gallery(
     request: Request,
     images: PublicImages,
@@ -67,7 +67,7 @@ def public_gallery(
     return gallery_page(request, images, PUBLIC, params, services.settings, caller=caller)
 
 
-@router.get("/view/{guid}", response_class=HTMLResponse)
+@router.api_route("/view/{guid}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def public_image_page(
     request: Request,
     guid: str,
@@ -81,7 +81,7 @@ def public_image_page(
     return image_page(request, images, PUBLIC, guid, caller)
 
 
-@router.get("/private/", response_class=HTMLResponse)
+@router.api_route("/private/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def private_gallery(
     request: Request,
     images: PrivateImages,
@@ -93,7 +93,7 @@ def private_gallery(
     return gallery_page(request, images, PRIVATE, params, services.settings, caller=caller)
 
 
-@router.get("/private/view/{guid}", response_class=HTMLResponse)
+@router.api_route("/private/view/{guid}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def private_image_page(
     request: Request, guid: str, images: PrivateImages, caller: RequiredCaller
 ) -> HTMLResponse:
