@@ -23,7 +23,6 @@ from service.metrics import initialise_labels
 from service.metrics_dir import worker_stopped
 from web.dependencies import log_route_context
 from web.errors import install_error_handlers
-from web.metrics import MetricsMiddleware
 from web.middleware import RequestContextMiddleware
 from web.pages import STATIC_DIR
 from web.routes import gallery, health, metrics, private_images, public_images
@@ -65,7 +64,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(MetricsMiddleware)  # outermost: it also sees the last-resort 500
     app.include_router(public_images.router)
     app.include_router(private_images.router)
     app.include_router(health.router)

@@ -19,8 +19,6 @@ of them. A worker that stops (or crashed) is pruned from the live gauges.
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -30,7 +28,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from service.metrics_dir import multiprocess_dir, prune_dead_workers
 
@@ -62,34 +60,17 @@ def route_label(scope: Scope) -> str:
     return template if isinstance(template, str) and template else UNMATCHED
 
 
-class MetricsMiddleware:
-    """Count and time every HTTP request by method, route template and status."""
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count and time one answered HTTP request by method, route template and status.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Time one HTTP request; other scopes pass through."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        began = time.perf_counter()
-
-        async def send_and_note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note_status)
-        finally:
-            method = scope.get("method", "")
-            method = method if method in METHODS else "other"
-            route = route_label(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_SECONDS.labels(method, route).observe(time.perf_counter() - began)
+    Called by ``RequestContextMiddleware`` (``web/middleware.py``), which already sees
+    every request, its status (the last-resort 500 included) and its duration.
+    """
+    method = scope.get("method", "")
+    method = method if method in METHODS else "other"
+    route = route_label(scope)
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_SECONDS.labels(method, route).observe(seconds)
 
 
 def exposition() -> tuple[bytes, str]:

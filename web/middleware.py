@@ -1,4 +1,4 @@
-"""Request id, the access log line and the last-resort 500, as one ASGI middleware.
+"""Request id, the access log line, HTTP metrics and the last-resort 500: one ASGI middleware.
 
 Why a middleware and not only a dependency: an app-wide dependency runs only for
 matched routes whose parameters parsed, so it never sees a 404 for an unknown path, a
@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.log import request_id_var
 from web.errors import GENERIC_MESSAGE, error_response
+from web.metrics import record_request
 
 access_logger = logging.getLogger("pixyproxy.access")
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def pick_request_id(header_value: str | None) -> str:
 
 
 class RequestContextMiddleware:
-    """Set the request id, echo it in ``X-Request-ID``, log one line per request."""
+    """Set the request id, echo it in ``X-Request-ID``, log and count every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,6 +80,8 @@ class RequestContextMiddleware:
                 response = error_response(500, "internal_error", GENERIC_MESSAGE)
                 await response(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - began
+            record_request(scope, status, seconds)
             access_logger.info(
                 "%s %s %d",
                 scope.get("method", "-"),
@@ -89,7 +92,7 @@ class RequestContextMiddleware:
                     "path": scope.get("path"),
                     "route": state.get("route"),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "user": state.get("user"),
                 },
             )
