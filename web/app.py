@@ -8,9 +8,11 @@ cheap and safe anywhere (tests use the factory with their own settings or servic
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -44,6 +46,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         else:
             app.state.services = services
         initialise_labels()
+        # The database reads of the detail and list routes run on the loop's executor
+        # (web/threads.py): one thread per pooled connection, not asyncio's default of
+        # CPUs + 4, so every connection of the pool can be busy at once.
+        pool_size = app.state.services.settings.db_pool_size
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(pool_size, thread_name_prefix="db-read")
+        )
         # Everything built so far (modules, models, routes, clients) lives as long as the
         # process: move it out of the collector's sight, so that the collections that
         # request garbage triggers stop re-walking it (a tenth of a request's CPU before).

@@ -12,16 +12,32 @@ from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
+START_TRANSACTION = "START TRANSACTION"
+
+
+def is_plain_read(operation: Any) -> bool:
+    """True for a ``SELECT`` that locks nothing: it may run outside a transaction."""
+    text = str(operation).lstrip()
+    return text[:6].upper() == "SELECT" and "FOR UPDATE" not in text.upper()
+
 
 class UnitCursor:
-    """Mixin over a driver cursor class: the unit-of-work state and the first-statement retry."""
+    """Mixin over a driver cursor class: the unit of work's state, lazy transaction, retry."""
 
-    unit_fresh = True
+    unit_fresh = True  # no statement since the unit began (or its transaction ended)
+    unit_in_transaction = False  # START TRANSACTION was sent and not yet ended
     unit_broken = False
     _connection: Any
 
-    def execute(self, *args: Any, **kwargs: Any) -> Any:
-        """Run a statement; the first of a transaction is retried once on a lost session."""
+    def execute(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a statement; the first write (or locking read) starts the transaction."""
+        if not self.unit_in_transaction and not is_plain_read(operation):
+            self._retrying_execute(START_TRANSACTION)
+            self.unit_in_transaction = True
+        return self._retrying_execute(operation, *args, **kwargs)
+
+    def _retrying_execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a statement; the first of a unit is retried once on a lost session."""
         first, self.unit_fresh = self.unit_fresh, False
         try:
             return super().execute(*args, **kwargs)  # type: ignore[misc]
@@ -43,8 +59,9 @@ class UnitCursor:
             raise
 
     def end_unit(self) -> None:
-        """Note that the transaction ended (committed or rolled back)."""
+        """Note that the unit's work ended (committed, rolled back, or read only)."""
         self.unit_fresh = True
+        self.unit_in_transaction = False
 
 
 class PureUnitCursor(UnitCursor, MySQLCursorBufferedDict):

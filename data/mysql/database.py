@@ -31,7 +31,7 @@ def connection_args(settings: Settings, *, database: str | None) -> dict[str, An
         "connection_timeout": settings.db_connect_timeout,
         "charset": "utf8mb4",
         "collation": "utf8mb4_unicode_ci",
-        "autocommit": False,  # every unit of work is a transaction; exit rolls back
+        "autocommit": True,  # plain reads need no transaction; the first write starts one
         "time_zone": "+00:00",
         "sql_mode": "TRADITIONAL",  # strict on MariaDB 10.11 and MySQL 8 alike
         # A read by guid folds its tags in with GROUP_CONCAT (20 tags of 64 characters

@@ -5,7 +5,6 @@ See data/README.md, "MySQL: the unit of work and its round trips".
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import cast
 
@@ -45,12 +44,14 @@ class DatabaseContext(UnitOfWork):
         return connection_id
 
     def begin_transaction(self) -> None:
-        """Start a transaction: nothing to send, as the session has autocommit off."""
-        # ``connection_args`` sets ``autocommit=False`` on every pooled connection.
+        """Start a transaction: nothing is sent; the unit's first write starts it."""
+        # Sessions run with autocommit on: plain reads before any write need no
+        # transaction (nor a COMMIT); data/mysql/cursor.py sends START TRANSACTION first.
 
     def commit_transaction(self) -> None:
-        """Commit (nothing is sent when no statement ran); driver errors translated."""
-        if self._unit.unit_fresh:
+        """Commit what was written (nothing is sent for a read-only unit); errors translated."""
+        if not self._unit.unit_in_transaction:
+            self._unit.end_unit()
             return
         try:
             with MYSQL.errors():
@@ -63,8 +64,11 @@ class DatabaseContext(UnitOfWork):
 
     def rollback_transaction(self) -> None:
         """Roll back what is uncommitted; a rollback that cannot reach the server is logged."""
-        if self._closed or self._unit.unit_fresh:
-            return  # nothing ran since the last COMMIT/ROLLBACK: nothing to send
+        if self._closed:
+            return
+        if not self._unit.unit_in_transaction:
+            self._unit.end_unit()  # nothing was written since the last COMMIT/ROLLBACK
+            return
         if self._unit.unit_broken:
             return  # the session is gone, and the server dropped its transaction with it
         try:
@@ -81,11 +85,8 @@ class DatabaseContext(UnitOfWork):
         """Return the connection to the pool; safe to call more than once."""
         if self._closed:
             return
-        self._closed = True
         # An unfinished transaction (close() without __exit__) must not reach the next
         # unit of work: roll it back, or drop the session if that fails.
-        if not self._unit.unit_fresh and not self._unit.unit_broken:
-            with contextlib.suppress(*DRIVER_ERRORS):
-                self._connection.rollback()
-                self._unit.end_unit()
-        self._pool.checkin(self._pooled, broken=not self._unit.unit_fresh)
+        self.rollback_transaction()
+        self._closed = True
+        self._pool.checkin(self._pooled, broken=self._unit.unit_in_transaction)

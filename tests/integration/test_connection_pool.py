@@ -57,6 +57,16 @@ def kill(admin: MySQLConnectionAbstract, session: int | None) -> None:
     cursor.close()
 
 
+def count_rows(admin: MySQLConnectionAbstract, table: str) -> int:
+    """Rows of ``table`` as another session sees them (committed only)."""
+    cursor: Any = admin.cursor()
+    cursor.execute(f"SELECT COUNT(*) FROM {table}")
+    row = cursor.fetchone()
+    cursor.close()
+    assert row is not None
+    return int(str(row[0]))
+
+
 @pytest.fixture
 def make_database(mysql_settings: Settings, mysql_admin: MySQLConnectionAbstract) -> Iterator[Any]:
     """A factory of ``MySQLDatabase`` on the test database, closed afterwards."""
@@ -109,7 +119,7 @@ def test_the_pure_python_fallback_is_used_when_asked_and_is_logged(
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-def test_a_read_by_guid_costs_one_query_and_one_commit(
+def test_a_read_by_guid_costs_one_round_trip(
     make_database: Any, proxy: CountingProxy, driver: str
 ) -> None:
     database = make_database(driver, db_host="127.0.0.1", db_port=proxy.port, db_pool_size=2)
@@ -119,12 +129,29 @@ def test_a_read_by_guid_costs_one_query_and_one_commit(
     before = proxy.client_sends
     with transaction(database) as db:
         found = db.images.get_by_guid(image.guid, Visibility())
-    assert proxy.client_sends - before == 2  # the SELECT (tags folded in), COMMIT
+    assert proxy.client_sends - before == 1  # the SELECT (tags folded in); no COMMIT
     assert found.tags == [tag.lower() for tag in image.tags]
     before = proxy.client_sends
     with pytest.raises(RecordNotFoundError), transaction(database) as db:
         db.images.get_by_guid(str(uuid.uuid4()), Visibility())
-    assert proxy.client_sends - before == 2  # the SELECT, one ROLLBACK
+    assert proxy.client_sends - before == 1  # the SELECT; no ROLLBACK
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_write_starts_the_transaction_and_only_a_commit_keeps_it(
+    make_database: Any, proxy: CountingProxy, mysql_admin: MySQLConnectionAbstract, driver: str
+) -> None:
+    database = make_database(driver, db_host="127.0.0.1", db_port=proxy.port, db_pool_size=1)
+    image = new_image("dawn", "dusk")
+    database.ping()
+    before = proxy.client_sends
+    with transaction(database) as db:
+        assert db.images.count() == 0  # a plain read: no transaction yet
+        db.images.add(image)  # START TRANSACTION, the row, its tags
+        assert db.images.get_by_guid(image.guid, Visibility()).tags == ["dawn", "dusk"]
+        assert count_rows(mysql_admin, "images") == 0  # not visible to others before COMMIT
+    assert proxy.client_sends - before == 6  # COUNT, START, INSERT, tags, SELECT, COMMIT
+    assert count_rows(mysql_admin, "images") == 1
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
