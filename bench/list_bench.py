@@ -28,9 +28,9 @@ from typing import Any
 
 from bench.run import drop_database
 from core.models import NewImage
+from core.records import PageQuery, Visibility
 from core.settings import Settings
 from data.database import Database
-from data.image_repository import PageQuery, Visibility
 from service.image_service import ImageService
 from service.init import Services, build_services, initialise_database
 from service.pagination import encode_cursor

@@ -1,44 +1,11 @@
-"""The idempotency-key port: the rows behind ``Idempotency-Key`` (service/idempotency.py).
-
-See data/README.md, "Idempotency keys".
-"""
+"""The idempotency-key port: the rows behind ``Idempotency-Key`` (service/idempotency.py)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
-PENDING: Final = "pending"
-COMPLETED: Final = "completed"
-
-
-@dataclass(frozen=True)
-class NewIdempotencyKey:
-    """A claim to insert: always ``pending``, with a short lease in ``expires_at``."""
-
-    scope: str
-    caller: str  # username, "" when anonymous
-    key: str
-    request_hash: str
-    created_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """A stored key (datetimes aware UTC)."""
-
-    id: int
-    scope: str
-    caller: str
-    key: str
-    request_hash: str
-    status: str  # PENDING or COMPLETED
-    image_guid: str | None
-    created_at: datetime
-    expires_at: datetime
+from core.records import IdempotencyRecord, NewIdempotencyKey
 
 
 class IdempotencyRepository(ABC):

@@ -4,65 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage, StoredRendition
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """Which rows a query may see.
-
-    ``private=False``: public rows only. ``private=True``: the private rows of ``owner``.
-    """
-
-    private: bool = False
-    owner: str | None = None
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """A keyset page request: rows strictly older than ``after`` (newest first)."""
-
-    visibility: Visibility = field(default_factory=Visibility)
-    limit: int = 50
-    after: tuple[datetime, int] | None = None  # (created_at, id) of the last row seen
-    tags: Sequence[str] = ()
-    author: str | None = None
-    # Search: every word must start a word of the prompt (lower-case letters and digits,
-    # at least 3 of them, no stop words: service/search.py). Backed by the full-text index.
-    words: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class StorageRef:
-    """Which blob a row references (for reconciliation)."""
-
-    id: int
-    guid: str
-    storage_key: str
-
-
-@dataclass(frozen=True)
-class ImageFactsUpdate:
-    """Width, height and BlurHash of an image stored before they were recorded."""
-
-    width: int
-    height: int
-    blurhash: str
-
-
-@dataclass(frozen=True)
-class RenditionWork:
-    """One row as the renditions backfill sees it."""
-
-    id: int
-    guid: str
-    storage_key: str
-    has_facts: bool  # width, height and blurhash are recorded
-    kinds: frozenset[str]  # renditions recorded
+from core.records import ImageFactsUpdate, PageQuery, RenditionWork, StorageRef, Visibility
 
 
 class ImageRepository(ABC):

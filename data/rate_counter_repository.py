@@ -1,23 +1,11 @@
-"""The rate-counter port: event counts per bucket, kept in the database.
-
-See data/README.md, "Rate counters".
-"""
+"""The rate-counter port: event counts per bucket, kept in the database (data/README.md)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-
-@dataclass(frozen=True)
-class RateCount:
-    """One bucket's current window (datetimes aware UTC)."""
-
-    bucket: str
-    hits: int
-    window_start: datetime
-    expires_at: datetime
+from core.records import RateCount
 
 
 class RateCounterRepository(ABC):

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import datetime
-
-from pydantic import BaseModel
 
 from core.exceptions import RecordNotFoundError
-
-
-class UserRecord(BaseModel):
-    """A stored account. ``password_hash`` is a salted scrypt hash, never a password."""
-
-    id: int
-    username: str
-    password_hash: str
-    created_at: datetime
+from core.records import UserRecord
 
 
 class UserRepository(ABC):

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 
 from core.exceptions import PixyProxyException, RecordNotFoundError
+from core.records import RenditionWork
 from data.database import Database
-from data.image_repository import RenditionWork
 from service.imaging import UnreadableImageError
 from service.reconcile import NoProgress, ReconcileProgress
 from service.renditions import RENDITION_KINDS, Renditions

@@ -41,8 +41,8 @@ from core.exceptions import (
     ValidationFailedError,
 )
 from core.models import ImageDetail, ImageDetailCreate
+from core.records import COMPLETED, IdempotencyRecord, NewIdempotencyKey
 from data.database import Database
-from data.idempotency_repository import COMPLETED, IdempotencyRecord, NewIdempotencyKey
 from data.unit_of_work import UnitOfWork
 from service.transaction import transaction
 

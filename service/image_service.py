@@ -45,8 +45,8 @@ from core.models import (
     ServiceStatus,
     slugify,
 )
+from core.records import PageQuery, Visibility
 from data.database import Database
-from data.image_repository import PageQuery, Visibility
 from service.content import ImageSource
 from service.generation.generator import GenerationOptions, ImageGenerator
 from service.idempotency import IdempotencyKeys, IdempotentRequest, OnInsert

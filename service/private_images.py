@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.exceptions import AuthenticationError
-from data.image_repository import Visibility
+from core.records import Visibility
 from service.image_service import Backends, ImageService
 
 

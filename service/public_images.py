@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data.image_repository import Visibility
+from core.records import Visibility
 from service.image_service import Backends, ImageService
 from service.rate_limit import RateLimits
 

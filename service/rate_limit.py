@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.exceptions import PixyProxyException, RateLimitedError
+from core.records import RateCount
 from core.settings import Settings
 from data.database import Database
-from data.rate_counter_repository import RateCount
 from service.transaction import transaction
 
 logger = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, PixyProxyException, RecordNotFoundError
 from core.models import ImageDetail, StoredImage, StoredRendition
+from core.records import ImageFactsUpdate
 from data.database import Database
-from data.image_repository import ImageFactsUpdate
 from service import imaging
 from service.imaging import RenditionKind
 from service.transaction import transaction

@@ -8,14 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.records import COMPLETED, PENDING, IdempotencyRecord, NewIdempotencyKey
 from data.dialect import Row, Session
-from data.idempotency_repository import (
-    COMPLETED,
-    PENDING,
-    IdempotencyRecord,
-    IdempotencyRepository,
-    NewIdempotencyKey,
-)
+from data.idempotency_repository import IdempotencyRepository
 
 KEY_COLUMNS = (
     "id, scope, caller, idempotency_key, request_hash, status, image_guid, created_at, expires_at"

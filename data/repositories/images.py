@@ -10,15 +10,9 @@ from typing import Any
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage, StoredRendition, TokenUsage
+from core.records import ImageFactsUpdate, PageQuery, RenditionWork, StorageRef, Visibility
 from data.dialect import Dialect, Row, Session, placeholders
-from data.image_repository import (
-    ImageFactsUpdate,
-    ImageRepository,
-    PageQuery,
-    RenditionWork,
-    StorageRef,
-    Visibility,
-)
+from data.image_repository import ImageRepository
 
 # Columns that hold a field of NewImage/StoredImage as it is; the rest are converted.
 PLAIN_FIELDS = (

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.records import RateCount
 from data.dialect import Row, Session
-from data.rate_counter_repository import RateCount, RateCounterRepository
+from data.rate_counter_repository import RateCounterRepository
 
 HIT_COUNTER = (
     "INSERT INTO rate_counters (bucket, window_start, expires_at, hits)"

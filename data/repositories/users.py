@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.exceptions import RecordNotFoundError
+from core.records import UserRecord
 from data.dialect import Row, Session
-from data.user_repository import UserRecord, UserRepository
+from data.user_repository import UserRepository
 
 INSERT_USER = (
     "INSERT INTO users (username, password_hash, created_at)"

@@ -33,18 +33,19 @@ from core.exceptions import (
     RecordNotFoundError,
 )
 from core.models import NewImage, StoredImage, StoredRendition
-from data.database import Database
-from data.image_repository import (
+from core.records import (
     ImageFactsUpdate,
-    ImageRepository,
     PageQuery,
     RenditionWork,
     StorageRef,
+    UserRecord,
     Visibility,
 )
+from data.database import Database
+from data.image_repository import ImageRepository
 from data.migrations import Migration, SchemaStatus
 from data.unit_of_work import UnitOfWork
-from data.user_repository import UserRecord, UserRepository
+from data.user_repository import UserRepository
 from tests.fakes.idempotency import InMemoryIdempotencyRepository, InMemoryKeyTable
 from tests.fakes.rate_counters import InMemoryRateCounterRepository, InMemoryRateTable
 

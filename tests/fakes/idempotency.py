@@ -15,13 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.exceptions import ConstraintViolationError
-from data.idempotency_repository import (
-    COMPLETED,
-    PENDING,
-    IdempotencyRecord,
-    IdempotencyRepository,
-    NewIdempotencyKey,
-)
+from core.records import COMPLETED, PENDING, IdempotencyRecord, NewIdempotencyKey
+from data.idempotency_repository import IdempotencyRepository
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from data.rate_counter_repository import RateCount, RateCounterRepository
+from core.records import RateCount
+from data.rate_counter_repository import RateCounterRepository
 
 
 @dataclass(frozen=True)

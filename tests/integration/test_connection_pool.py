@@ -20,8 +20,8 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.exceptions import DBConnectionError, RecordNotFoundError
 from core.models import NewImage
+from core.records import Visibility
 from core.settings import Settings
-from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
 from data.mysql.unit_of_work import DatabaseContext
 from service.transaction import transaction

@@ -8,13 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.exceptions import ConstraintViolationError
+from core.records import COMPLETED, PENDING, IdempotencyRecord, NewIdempotencyKey
 from data.database import Database
-from data.idempotency_repository import (
-    COMPLETED,
-    PENDING,
-    IdempotencyRecord,
-    NewIdempotencyKey,
-)
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 654321, tzinfo=UTC)
 

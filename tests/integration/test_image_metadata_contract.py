@@ -9,8 +9,8 @@ import pytest
 
 from core.exceptions import ConstraintViolationError
 from core.models import StoredRendition, TokenUsage
+from core.records import ImageFactsUpdate
 from data.database import Database
-from data.image_repository import ImageFactsUpdate
 from tests.integration.test_image_repository_contract import PUBLIC, add_committed, new_image
 
 MADE_AT = datetime(2024, 5, 2, 8, 30, 0, 654321, tzinfo=UTC)

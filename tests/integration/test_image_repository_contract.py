@@ -14,8 +14,8 @@ import pytest
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, RecordNotFoundError
 from core.models import NewImage, StoredImage
+from core.records import PageQuery, Visibility
 from data.database import Database
-from data.image_repository import PageQuery, Visibility
 from tests.fakes.database import InMemoryDatabase
 
 PUBLIC = Visibility()

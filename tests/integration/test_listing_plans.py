@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
+from core.records import PageQuery, Visibility
 from core.settings import Settings
 from data.dialect import Dialect
-from data.image_repository import PageQuery, Visibility
 from data.mysql.dialect import MYSQL
 from data.repositories.images import list_page_sql
 from data.sqlite.database import SQLiteDatabase

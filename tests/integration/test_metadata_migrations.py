@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.records import PageQuery, Visibility
 from core.settings import Settings
 from data.database import Database
-from data.image_repository import PageQuery, Visibility
 from data.init import apply_schema
 from data.mysql.database import MySQLDatabase
 from data.mysql.migrate import apply_mysql_schema

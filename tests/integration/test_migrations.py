@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.exceptions import SchemaVersionError
+from core.records import Visibility
 from core.settings import Settings
-from data.image_repository import Visibility
 from data.init import apply_schema
 from data.migrations import load_migrations
 from data.mysql.database import MySQLDatabase

@@ -17,8 +17,8 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.exceptions import ConstraintViolationError, DBConnectionError
 from core.models import NewImage
+from core.records import Visibility
 from core.settings import Settings
-from data.image_repository import Visibility
 from data.mysql.database import MySQLDatabase
 from data.mysql.migrate import SQL_DIR, apply_mysql_schema
 from tests.support.mysql_fixtures import (

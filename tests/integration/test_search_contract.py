@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from core.records import PageQuery, Visibility
 from data.database import Database
-from data.image_repository import PageQuery, Visibility
 from tests.integration.test_image_repository_contract import (
     BASE_TIME,
     PUBLIC,

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from core.exceptions import ConstraintViolationError, RecordNotFoundError
+from core.records import UserRecord
 from core.settings import Settings
 from data.database import Database
 from data.init import apply_schema
 from data.sqlite.database import SQLiteDatabase
-from data.user_repository import UserRecord
 
 
 def new_name(prefix: str = "user") -> str:

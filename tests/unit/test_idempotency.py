@@ -19,7 +19,7 @@ from core.exceptions import (
     ValidationFailedError,
 )
 from core.models import ImageDetail, ImageDetailCreate
-from data.idempotency_repository import COMPLETED, NewIdempotencyKey
+from core.records import COMPLETED, NewIdempotencyKey
 from service.generation.generator import GeneratedImage, GenerationOptions
 from service.idempotency import request_hash
 from service.image_service import Backends

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.models import NewImage
-from data.idempotency_repository import NewIdempotencyKey
+from core.records import NewIdempotencyKey
 from service.reconcile import Reconciler, ReconcileReport, parse_duration
 from tests.fakes.blobs import InMemoryBlobStore, StoredBlob
 from tests.fakes.database import InMemoryDatabase, InMemoryUnitOfWork
