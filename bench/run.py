@@ -37,7 +37,7 @@ from bench.load import LoadResult, LoadSpec, client_name, run_load
 from bench.processes import BIN, PROJECT_ROOT, ServerProcess, free_port
 from core.models import ImageDetailCreate
 from core.settings import Settings
-from data.mysql.migrate import apply_mysql_schema
+from data.mysql.database import apply_mysql_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import build_services
 from storage.s3 import S3BlobStore

@@ -127,7 +127,13 @@ def schema_status(cursor: Any, dialect: Dialect, *, where: str) -> SchemaStatus:
 
 
 def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migration]:
-    """Apply what ``schema_migrations`` lacks, in order (the caller holds the lock)."""
+    """Create ``schema_migrations`` if missing, then apply what it lacks, in order.
+
+    The caller holds the migration lock (MySQL ``GET_LOCK``, SQLite ``BEGIN IMMEDIATE``).
+    """
+    table = resources.files("sql").joinpath("migrations", f"schema_migrations.{dialect.name}.sql")
+    for statement in dialect.split_script(table.read_text(encoding="utf-8")):
+        cursor.execute(statement)
     migrations = load_migrations(dialect.name)
     applied = applied_versions(cursor, dialect)
     for migration in migrations:

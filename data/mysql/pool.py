@@ -1,6 +1,6 @@
-"""A small connection pool for mysql-connector: LIFO, bounded wait, no ping on a hot checkout.
+"""The MySQL pool (LIFO, bounded wait, no ping) and the one cursor of each session.
 
-See data/README.md, "MySQL: the pool".
+See data/README.md, "MySQL: the pool" and "MySQL: the unit of work and its round trips".
 """
 
 from __future__ import annotations
@@ -10,18 +10,98 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from mysql.connector import errors
+import mysql.connector
+from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from core.exceptions import DBConnectionError
-from data.mysql.cursor import UnitCursor, unit_cursor
 from data.mysql.dialect import DRIVER_ERRORS, is_disconnect
 
 logger = logging.getLogger(__name__)
 
-IDLE_CHECK_SECONDS = 30.0
+START_TRANSACTION = "START TRANSACTION"
+
+
+def is_plain_read(operation: Any) -> bool:
+    """True for a ``SELECT`` that locks nothing: it may run outside a transaction."""
+    text = str(operation).lstrip()
+    return text[:6].upper() == "SELECT" and "FOR UPDATE" not in text.upper()
+
+
+class UnitCursor:
+    """Mixin over a driver cursor class: the unit of work's state, lazy transaction, retry."""
+
+    unit_fresh = True  # no statement since the unit began (or its transaction ended)
+    unit_in_transaction = False  # START TRANSACTION was sent and not yet ended
+    unit_broken = False
+    _connection: Any
+
+    def execute(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a statement; the first write (or locking read) starts the transaction."""
+        if not self.unit_in_transaction and not is_plain_read(operation):
+            self._retrying_execute(START_TRANSACTION)
+            self.unit_in_transaction = True
+        return self._retrying_execute(operation, *args, **kwargs)
+
+    def _retrying_execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a statement; the first of a unit is retried once on a lost session."""
+        first, self.unit_fresh = self.unit_fresh, False
+        try:
+            return super().execute(*args, **kwargs)  # type: ignore[misc]
+        except DRIVER_ERRORS as exc:
+            if not is_disconnect(exc):
+                raise
+            if not first:
+                self.unit_broken = True
+                raise
+        try:
+            self._connection.reconnect(attempts=1)
+        except DRIVER_ERRORS:
+            self.unit_broken = True
+            raise
+        try:
+            return super().execute(*args, **kwargs)  # type: ignore[misc]
+        except DRIVER_ERRORS as exc:
+            self.unit_broken = is_disconnect(exc)
+            raise
+
+    def end_unit(self) -> None:
+        """Note that the unit's work ended (committed, rolled back, or read only)."""
+        self.unit_fresh = True
+        self.unit_in_transaction = False
+
+
+class PureUnitCursor(UnitCursor, MySQLCursorBufferedDict):
+    """The cursor on the pure-Python protocol (``use_pure``)."""
+
+
+if mysql.connector.HAVE_CEXT:
+    from mysql.connector.connection_cext import CMySQLConnection
+    from mysql.connector.cursor_cext import CMySQLCursorBufferedDict
+
+    class CUnitCursor(UnitCursor, CMySQLCursorBufferedDict):
+        """The cursor on the C extension."""
+
+        def fetchall(self) -> list[dict[str, Any]]:  # type: ignore[override]
+            """All rows as dictionaries (the column names computed once, not per row)."""
+            rows = super(CMySQLCursorBufferedDict, self).fetchall()
+            names = self.column_names
+            return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def unit_cursor(connection: Any) -> UnitCursor:
+        """The reusable cursor for ``connection`` (pure or C extension)."""
+        if isinstance(connection, CMySQLConnection):
+            return CUnitCursor(connection)
+        return PureUnitCursor(connection)
+
+else:  # pragma: no cover - the C extension did not load
+
+    def unit_cursor(connection: Any) -> UnitCursor:
+        """The reusable cursor for ``connection`` (pure Python only)."""
+        return PureUnitCursor(connection)
+
 
 Connect = Callable[[], Any]  # returns a mysql-connector connection (pure or C extension)
 
@@ -32,7 +112,6 @@ class PooledConnection:
 
     connection: Any
     cursor: UnitCursor
-    returned_at: float = field(default_factory=time.monotonic)
 
     @property
     def connection_id(self) -> int | None:
@@ -55,13 +134,11 @@ class ConnectionPool:
         *,
         size: int,
         timeout: float,
-        idle_check: float = IDLE_CHECK_SECONDS,
     ) -> None:
         """Remember how to connect; nothing is opened until the first checkout."""
         self._connect = connect
         self._size = size
         self._timeout = timeout
-        self._idle_check = idle_check
         self._cond = threading.Condition(threading.Lock())
         self._idle: list[PooledConnection] = []  # a stack: the last returned is reused first
         self._opened = 0
@@ -90,16 +167,12 @@ class ConnectionPool:
                         f"Database connection pool exhausted: no connection came free "
                         f"within {self._timeout:g} seconds."
                     )
-        try:
-            if pooled is None:
+        if pooled is None:
+            try:
                 pooled = self._open()
-            elif time.monotonic() - pooled.returned_at >= self._idle_check:
-                self._revive(pooled)
-        except BaseException:
-            if pooled is not None:
-                pooled.close()
-            self._forget(1)
-            raise
+            except BaseException:
+                self._forget(1)
+                raise
         return pooled
 
     def checkin(self, pooled: PooledConnection, *, broken: bool = False) -> None:
@@ -108,7 +181,6 @@ class ConnectionPool:
             pooled.close()
             self._forget(1)
             return
-        pooled.returned_at = time.monotonic()
         with self._cond:
             self._idle.append(pooled)
             self._cond.notify()
@@ -149,19 +221,6 @@ class ConnectionPool:
         except DRIVER_ERRORS as exc:
             raise DBConnectionError() from exc
         return PooledConnection(connection, unit_cursor(connection))
-
-    def _revive(self, pooled: PooledConnection) -> None:
-        """Ping a connection that sat idle; reconnect it if the server dropped it."""
-        try:
-            pooled.connection.ping(reconnect=False)
-        except DRIVER_ERRORS as exc:
-            if not is_disconnect(exc) and not isinstance(exc, errors.InterfaceError):
-                raise DBConnectionError() from exc
-            logger.info("idle mysql session %s was gone; reconnecting", pooled.connection_id)
-            try:
-                pooled.connection.reconnect(attempts=1)
-            except DRIVER_ERRORS as again:
-                raise DBConnectionError() from again
 
     def _forget(self, count: int) -> None:
         """``count`` sessions no longer exist (closed or never opened); wake a waiter."""

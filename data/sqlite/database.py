@@ -26,15 +26,6 @@ logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 5.0
 WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
-WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
-CREATE_MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER NOT NULL PRIMARY KEY,
-    name       TEXT    NOT NULL,
-    checksum   TEXT    NOT NULL,
-    applied_at TEXT    NOT NULL
-)
-"""
 
 
 class SQLiteDatabase(Database):
@@ -127,7 +118,6 @@ def _migrate(connection: sqlite3.Connection, *, where: str) -> list[Migration]:
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
-        cursor.execute(CREATE_MIGRATIONS_TABLE)
         applied = apply_pending(cursor, SQLITE, where=where)
         cursor.execute("COMMIT")
     except BaseException:

@@ -22,7 +22,7 @@ import pytest
 
 from core.models import ImageDetail, ImageDetailCreate
 from core.settings import Settings
-from data.mysql.migrate import apply_mysql_schema
+from data.mysql.database import apply_mysql_schema
 from service.generation.offline import OfflineImageGenerator
 from service.init import Services, build_services
 from storage.blob_store import CHUNK_SIZE

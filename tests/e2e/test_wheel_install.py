@@ -136,13 +136,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 def test_every_module_and_sql_script_comes_from_the_venv(installed: Installed) -> None:
     code = (
-        "import importlib.resources, cli.main, core, data.mysql.migrate\n"
+        "import importlib.resources, cli.main, core, data.mysql.database\n"
         "import web.app, web.routes.health\n"
         "web.app.app\n"
-        "for module in (cli.main, core, data.mysql.migrate, web.app, web.routes.health):\n"
+        "for module in (cli.main, core, data.mysql.database, web.app, web.routes.health):\n"
         "    print(module.__file__)\n"
         "print(sorted(p.name for p in importlib.resources.files('sql').iterdir()))\n"
-        "print(data.mysql.migrate.script_statements('003_tables.sql', db_name='x')[0])\n"
+        "print(data.mysql.database.script_statements('003_tables.sql', db_name='x')[0])\n"
     )
     lines = installed.run(installed.bin("python"), "-c", code).splitlines()
     *files, scripts, statement = lines

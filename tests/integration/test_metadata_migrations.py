@@ -10,8 +10,7 @@ from core.records import PageQuery, Visibility
 from core.settings import Settings
 from data.database import Database
 from data.init import apply_schema
-from data.mysql.database import MySQLDatabase
-from data.mysql.migrate import apply_mysql_schema
+from data.mysql.database import MySQLDatabase, apply_mysql_schema
 from data.sqlite.database import SQLiteDatabase
 from tests.integration.test_migrations import fresh_mysql, sqlite_settings  # noqa: F401
 from tests.support.first_release import (

@@ -15,9 +15,8 @@ from core.records import Visibility
 from core.settings import Settings
 from data.init import apply_schema
 from data.migrations import load_migrations
-from data.mysql.database import MySQLDatabase
+from data.mysql.database import TABLES_SCRIPT, MySQLDatabase, apply_mysql_schema, script_statements
 from data.mysql.dialect import mysql_statements
-from data.mysql.migrate import TABLES_SCRIPT, apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
 from data.sqlite.dialect import sqlite_statements
 from service.init import check_schema

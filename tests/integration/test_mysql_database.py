@@ -19,8 +19,7 @@ from core.exceptions import ConstraintViolationError, DBConnectionError
 from core.models import NewImage
 from core.records import Visibility
 from core.settings import Settings
-from data.mysql.database import MySQLDatabase
-from data.mysql.migrate import SQL_DIR, apply_mysql_schema
+from data.mysql.database import SQL_DIR, MySQLDatabase, apply_mysql_schema
 from tests.support.mysql_fixtures import (
     admin_connect,
     create_app_user,

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.settings import Settings
 from data.migrations import load_migrations
-from data.mysql.migrate import DATABASE_SCRIPT, TABLES_SCRIPT, script_statements
+from data.mysql.database import DATABASE_SCRIPT, TABLES_SCRIPT, script_statements
 from tests.support.mysql_fixtures import admin_connect
 
 PNG = (

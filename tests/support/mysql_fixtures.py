@@ -25,8 +25,7 @@ import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.settings import Settings
-from data.mysql.database import MySQLDatabase
-from data.mysql.migrate import apply_mysql_schema, script_statements
+from data.mysql.database import MySQLDatabase, apply_mysql_schema, script_statements
 from data.sqlite.database import SQLiteDatabase
 
 TABLES_CHILD_FIRST = (
