@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import mul
 
 BASE83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
 MAX_COMPONENTS = 9
@@ -21,6 +22,9 @@ def _base83(value: int, length: int) -> str:
 def _srgb_to_linear(value: int) -> float:
     scaled = value / 255
     return scaled / 12.92 if scaled <= 0.04045 else ((scaled + 0.055) / 1.055) ** 2.4
+
+
+_LINEAR = tuple(_srgb_to_linear(value) for value in range(256))
 
 
 def _linear_to_srgb(value: float) -> int:
@@ -50,19 +54,19 @@ def encode(
         raise ValueError("BlurHash needs 1 to 9 components in each direction")
     if width < 1 or height < 1 or len(pixels) != width * height:
         raise ValueError("pixel data does not match width and height")
-    linear = [tuple(_srgb_to_linear(channel) for channel in pixel) for pixel in pixels]
+    # sRGB → linear once per channel value (a table of 256), channels as flat lists.
+    channels = [[_LINEAR[pixel[c]] for pixel in pixels] for c in range(3)]
     cos_x = [[math.cos(math.pi * i * x / width) for x in range(width)] for i in range(x_components)]
     cos_y = [
         [math.cos(math.pi * j * y / height) for y in range(height)] for j in range(y_components)
     ]
     # Separable basis: first each row against each horizontal cosine, then those row
-    # sums against each vertical cosine (W*H*X multiplications instead of W*H*X*Y).
+    # sums against each vertical cosine (W*H*X multiplications instead of W*H*X*Y);
+    # ``sum(map(mul, …))`` keeps the inner loops in C.
     row_sums = [
         [
-            tuple(
-                sum(cos_x[i][x] * linear[y * width + x][c] for x in range(width)) for c in range(3)
-            )
-            for y in range(height)
+            [sum(map(mul, cos_x[i], channel[y * width : (y + 1) * width])) for y in range(height)]
+            for channel in channels
         ]
         for i in range(x_components)
     ]
@@ -70,10 +74,7 @@ def encode(
     for j in range(y_components):
         for i in range(x_components):
             scale = (1 if i == 0 and j == 0 else 2) / (width * height)
-            red, green, blue = (
-                scale * sum(cos_y[j][y] * row_sums[i][y][c] for y in range(height))
-                for c in range(3)
-            )
+            red, green, blue = (scale * sum(map(mul, cos_y[j], row_sums[i][c])) for c in range(3))
             factors.append((red, green, blue))
     return _pack(factors, x_components, y_components)
 
