@@ -89,34 +89,26 @@ class Session:
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query and return its rows (mappings by column name)."""
-        cursor = self._execute(sql, params or {})
-        try:
-            return cast("list[Row]", cursor.fetchall())  # SQLite steps the query here
-        except self.dialect.driver_errors as exc:
-            raise self.dialect.translate(exc) from exc
+        with self.dialect.errors():
+            self._cursor.execute(self.dialect.sql(sql), params or {})
+            return cast("list[Row]", self._cursor.fetchall())  # SQLite steps the query here
 
     def run(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run a statement; return how many rows it changed."""
-        return int(self._execute(sql, params).rowcount)
+        with self.dialect.errors():
+            self._cursor.execute(self.dialect.sql(sql), params)
+            return int(self._cursor.rowcount)
 
     def insert(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run an ``INSERT``; return the new row's id."""
-        return int(self._execute(sql, params).lastrowid or 0)
+        with self.dialect.errors():
+            self._cursor.execute(self.dialect.sql(sql), params)
+            return int(self._cursor.lastrowid or 0)
 
     def run_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
         """Run one statement for each parameter set."""
-        self._execute(sql, params, many=True)
-
-    def _execute(self, sql: str, params: Any, *, many: bool = False) -> Any:
-        """Run ``sql`` on the cursor and return the cursor; driver errors translated."""
-        try:
-            if many:
-                self._cursor.executemany(self.dialect.sql(sql), params)
-            else:
-                self._cursor.execute(self.dialect.sql(sql), params)
-        except self.dialect.driver_errors as exc:
-            raise self.dialect.translate(exc) from exc
-        return self._cursor
+        with self.dialect.errors():
+            self._cursor.executemany(self.dialect.sql(sql), params)
 
 
 def placeholders(prefix: str, values: Sequence[Any], params: dict[str, Any]) -> str:

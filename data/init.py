@@ -13,12 +13,7 @@ from data.mysql.database import MySQLDatabase
 from data.mysql.unit_of_work import DatabaseContext
 from data.sqlite.database import SQLiteDatabase
 
-__all__ = [
-    "DatabaseContext",
-    "apply_schema",
-    "build_database",
-    "schema_status",
-]
+__all__ = ["DatabaseContext", "apply_schema", "build_database", "schema_status"]
 
 
 def build_database(settings: Settings) -> Database:

@@ -21,13 +21,14 @@ ER_NO_SUCH_TABLE = 1146
 SQLSTATE_USER_SIGNAL = "45000"
 # access denied (db, user, table), unknown database, missing table
 _NOT_USABLE_ERRNOS = frozenset({1044, 1045, 1049, 1142, 1146})
-# CR_* client errors (2002 socket, 2003 TCP, 2006 gone away, 2013/2055 lost, ...)
-_CLIENT_ERRNOS = range(2000, 3000)
+# The session is gone: server shutdown, connection killed, disconnected for inactivity
+# (MySQL 8); and every CR_* client error 2000-2999 (2002 socket, 2003 TCP, 2006 gone
+# away, 2013/2055 lost connection, ...).
+_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
 
 _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     errors.OperationalError,
     errors.InterfaceError,
-    errors.PoolError,
     errors.ConnectionTimeoutError,
     errors.ReadTimeoutError,
     errors.WriteTimeoutError,
@@ -35,18 +36,14 @@ _CONNECTION_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def _c_extension_errors() -> tuple[type[Exception], ...]:
-    """The C extension's base error, when the extension loads (else nothing)."""
-    try:
-        from _mysql_connector import MySQLError  # noqa: PLC0415 - optional extension
-    except ImportError:
-        return ()
-    return (MySQLError,)
+try:  # the C extension's own base error, raised raw by commit() and rollback() of a C
+    # connection (e.g. "Lost connection", errno 2013): a driver error like the others.
+    from _mysql_connector import MySQLError as _CMySQLError
 
-
-# The C extension's own MySQLError (raised raw by commit() and rollback() of a C
-# connection, e.g. "Lost connection", errno 2013) is a driver error like the others.
-DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError, *_c_extension_errors())
+    _C_ERRORS: tuple[type[Exception], ...] = (_CMySQLError,)
+except ImportError:  # pragma: no cover - the C extension did not load
+    _C_ERRORS = ()
+DRIVER_ERRORS: tuple[type[Exception], ...] = (errors.Error, OSError, *_C_ERRORS)
 
 
 def as_connector_error(exc: BaseException) -> BaseException:
@@ -68,21 +65,12 @@ def translate(exc: BaseException) -> PixyProxyException:
     errno = getattr(exc, "errno", None)
     sqlstate = getattr(exc, "sqlstate", None)
     logger.debug("mysql error %s (errno=%s, sqlstate=%s)", type(exc).__name__, errno, sqlstate)
-    if isinstance(exc, errors.IntegrityError | errors.DataError):
+    signalled = errno == ER_SIGNAL_EXCEPTION or sqlstate == SQLSTATE_USER_SIGNAL  # a trigger
+    if isinstance(exc, errors.IntegrityError | errors.DataError) or signalled:
         return ConstraintViolationError()
-    if errno == ER_SIGNAL_EXCEPTION or sqlstate == SQLSTATE_USER_SIGNAL:
-        return ConstraintViolationError()
-    if isinstance(exc, _CONNECTION_ERRORS) or errno in _NOT_USABLE_ERRNOS:
-        return DBConnectionError()
-    if isinstance(errno, int) and errno in _CLIENT_ERRNOS:
+    if isinstance(exc, _CONNECTION_ERRORS) or errno in _NOT_USABLE_ERRNOS or is_disconnect(exc):
         return DBConnectionError()
     return PixyProxyException()
-
-
-# Server errors that mean "this session is gone": server shutdown, connection killed,
-# disconnected for inactivity (MySQL 8). Client errors 2000-2999 (server gone away, lost
-# connection, cannot connect, ...) mean the same.
-_SESSION_GONE_ERRNOS = frozenset({1053, 1927, 4031})
 
 
 def is_disconnect(exc: BaseException) -> bool:

@@ -113,12 +113,6 @@ class PooledConnection:
     connection: Any
     cursor: UnitCursor
 
-    @property
-    def connection_id(self) -> int | None:
-        """The server's id of this session."""
-        connection_id: int | None = self.connection.connection_id
-        return connection_id
-
     def close(self) -> None:
         """Close the session, ignoring a server that is already gone."""
         with contextlib.suppress(*DRIVER_ERRORS):
@@ -128,13 +122,7 @@ class PooledConnection:
 class ConnectionPool:
     """Up to ``size`` sessions made by ``connect``; see the module docstring."""
 
-    def __init__(
-        self,
-        connect: Connect,
-        *,
-        size: int,
-        timeout: float,
-    ) -> None:
+    def __init__(self, connect: Connect, *, size: int, timeout: float) -> None:
         """Remember how to connect; nothing is opened until the first checkout."""
         self._connect = connect
         self._size = size

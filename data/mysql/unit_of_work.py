@@ -28,14 +28,9 @@ class DatabaseContext(UnitOfWork):
         self._pooled = pool.checkout()
         self._connection = self._pooled.connection
         self._unit = self._pooled.cursor
-        self._cursor = cast(MySQLCursorBufferedDict, self._unit)
+        self.cursor = cast(MySQLCursorBufferedDict, self._unit)  # the seed's: rows as dicts
         self._closed = False
-        bind_repositories(self, Session(self._cursor, MYSQL))
-
-    @property
-    def cursor(self) -> MySQLCursorBufferedDict:
-        """The seed's cursor: rows come back as dictionaries."""
-        return self._cursor
+        bind_repositories(self, Session(self.cursor, MYSQL))
 
     @property
     def connection_id(self) -> int | None:

@@ -5,6 +5,7 @@ See data/README.md, "Idempotency keys".
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ COMPLETE_KEY = (
     " expires_at = :expires_at WHERE id = :id AND status = :pending"
 )
 RELEASE_KEY = "DELETE FROM idempotency_keys WHERE id = :id AND status = :pending"
+TEXT_FIELDS = ("scope", "caller", "request_hash", "status")
+TIME_FIELDS = ("created_at", "expires_at")
 DELETE_EXPIRED_KEY = "DELETE FROM idempotency_keys WHERE id = :id AND expires_at < :now"
 
 
@@ -45,31 +48,16 @@ class SQLIdempotencyRepository(IdempotencyRepository):
 
     def _record(self, row: Row) -> IdempotencyRecord:
         """A row of ``KEY_COLUMNS`` → IdempotencyRecord (datetimes aware UTC)."""
-        from_db = self._db.dialect.from_db_time
-        return IdempotencyRecord(
-            id=int(row["id"]),
-            key=str(row["idempotency_key"]),
-            image_guid=row["image_guid"],
-            created_at=from_db(row["created_at"]),
-            expires_at=from_db(row["expires_at"]),
-            **{field: str(row[field]) for field in ("scope", "caller", "request_hash", "status")},
-        )
+        texts: dict[str, Any] = {field: str(row[field]) for field in TEXT_FIELDS}
+        times: dict[str, Any] = {f: self._db.dialect.from_db_time(row[f]) for f in TIME_FIELDS}
+        key, guid = str(row["idempotency_key"]), row["image_guid"]
+        return IdempotencyRecord(id=int(row["id"]), key=key, image_guid=guid, **texts, **times)
 
     def add(self, new: NewIdempotencyKey) -> IdempotencyRecord:
         """Insert a pending row; ``ConstraintViolationError`` if the key is taken."""
-        params: dict[str, Any] = {
-            "scope": new.scope,
-            "caller": new.caller,
-            "key": new.key,
-            "request_hash": new.request_hash,
-            "status": PENDING,
-            "created_at": self._to_db(new.created_at),
-            "expires_at": self._to_db(new.expires_at),
-        }
-        record_id = self._db.insert(INSERT_KEY, params)
-        return self._record(
-            {**params, "id": record_id, "idempotency_key": new.key, "image_guid": None}
-        )
+        params = asdict(new) | {field: self._to_db(getattr(new, field)) for field in TIME_FIELDS}
+        record_id = self._db.insert(INSERT_KEY, params | {"status": PENDING})
+        return IdempotencyRecord(id=record_id, status=PENDING, image_guid=None, **asdict(new))
 
     def find(self, scope: str, caller: str, key: str) -> IdempotencyRecord | None:
         """The row of ``(scope, caller, key)``, or ``None``."""

@@ -25,6 +25,7 @@ SELECT_COUNTER = (
 SELECT_EXPIRED = (
     "SELECT bucket FROM rate_counters WHERE expires_at < :now ORDER BY expires_at LIMIT :limit"
 )
+TIME_COLUMNS = ("window_start", "expires_at")
 DELETE_EXPIRED = "DELETE FROM rate_counters WHERE bucket = :bucket AND expires_at < :now"
 
 
@@ -38,13 +39,8 @@ class SQLRateCounterRepository(RateCounterRepository):
 
     def _count(self, row: Row) -> RateCount:
         """A row of ``SELECT_COUNTER`` → RateCount."""
-        from_db = self._db.dialect.from_db_time
-        return RateCount(
-            bucket=str(row["bucket"]),
-            hits=int(row["hits"]),
-            window_start=from_db(row["window_start"]),
-            expires_at=from_db(row["expires_at"]),
-        )
+        times = {key: self._db.dialect.from_db_time(row[key]) for key in TIME_COLUMNS}
+        return RateCount(bucket=str(row["bucket"]), hits=int(row["hits"]), **times)
 
     def hit(self, bucket: str, *, now: datetime, window: timedelta) -> RateCount:
         """Count one event atomically; a new window starts when the old one expired."""

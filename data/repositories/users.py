@@ -32,12 +32,7 @@ class SQLUserRepository(UserRepository):
 
     def _record(self, row: Row) -> UserRecord:
         """A row of ``SELECT_USER`` → UserRecord (``created_at`` aware UTC)."""
-        return UserRecord(
-            id=int(row["id"]),
-            username=str(row["username"]),
-            password_hash=str(row["password_hash"]),
-            created_at=self._db.dialect.from_db_time(row["created_at"]),
-        )
+        return UserRecord(**{**row, "created_at": self._db.dialect.from_db_time(row["created_at"])})
 
     def add(self, username: str, password_hash: str) -> UserRecord:
         """Insert a user; ``ConstraintViolationError`` if the name is taken."""

@@ -12,13 +12,7 @@ from pathlib import Path
 
 from core.settings import Settings
 from data.database import Database
-from data.migrations import (
-    Migration,
-    SchemaStatus,
-    apply_pending,
-    load_migrations,
-    schema_status,
-)
+from data.migrations import Migration, SchemaStatus, apply_pending, load_migrations, schema_status
 from data.sqlite.dialect import SQLITE
 from data.sqlite.unit_of_work import SQLiteContext
 

@@ -59,7 +59,7 @@ class CountingPool(ConnectionPool):
         pooled = super().checkout()
         with self._counts:
             self.checkouts += 1
-            self.sessions.add(pooled.connection_id or 0)
+            self.sessions.add(pooled.connection.connection_id or 0)
         return pooled
 
 
