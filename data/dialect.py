@@ -30,7 +30,6 @@ class Dialect:
     driver_errors: tuple[type[BaseException], ...]
     translate: Callable[[BaseException], PixyProxyException]
     no_such_table: Callable[[BaseException], bool]
-    split_script: Callable[[str], list[str]]  # a migration file → its statements
     # Search: the full-text source and condition (``:match``), and the words' query text
     search_from: str
     search_where: str

@@ -6,7 +6,6 @@ See data/README.md, "Units of work".
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import TracebackType
 from typing import Self
 
 from data.idempotency_repository import IdempotencyRepository
@@ -26,12 +25,7 @@ class UnitOfWork(ABC):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         try:
             self.rollback_transaction()
         finally:

@@ -18,8 +18,8 @@ import mysql.connector
 from core.exceptions import ConfigurationError, DBConnectionError
 from core.settings import Settings
 from data.database import Database
-from data.migrations import Migration, SchemaStatus, apply_pending, schema_status
-from data.mysql.dialect import MYSQL, mysql_statements
+from data.migrations import Migration, SchemaStatus, apply_pending, schema_status, split_statements
+from data.mysql.dialect import MYSQL
 from data.mysql.pool import ConnectionPool
 from data.mysql.unit_of_work import DatabaseContext
 
@@ -87,13 +87,9 @@ class MySQLDatabase(Database):
             size=settings.db_pool_size,
             timeout=settings.db_pool_timeout,
         )
-        if mysql.connector.HAVE_CEXT or settings.db_use_pure:
-            logger.info("mysql driver: %s", connector_description(settings))
-        else:
-            logger.warning(
-                "mysql driver: %s; every packet is parsed in Python",
-                connector_description(settings),
-            )
+        expected = mysql.connector.HAVE_CEXT or settings.db_use_pure  # else: Python parses
+        level = logging.INFO if expected else logging.WARNING
+        logger.log(level, "mysql driver: %s", connector_description(settings))
 
     def context(self) -> DatabaseContext:
         """Open a unit of work on a pooled connection (``DBConnectionError`` if none)."""
@@ -123,7 +119,7 @@ def script_statements(name: str, *, db_name: str, sql_dir: Traversable = SQL_DIR
     if not _SAFE_NAME.match(db_name):
         raise ConfigurationError("Invalid setting: DB_NAME")
     text = (sql_dir / name).read_text(encoding="utf-8")
-    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
+    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in split_statements(text)]
 
 
 @contextmanager
@@ -148,23 +144,18 @@ def apply_mysql_schema(settings: Settings) -> list[Migration]:
         for statement in statements:
             cursor.execute(statement)
         cursor.execute(f"USE `{db_name}`")  # db_name is [A-Za-z0-9_] (script_statements)
-        applied = _migrate_locked(cursor, db_name)
+        # Several replicas may migrate at once: the named lock lets one apply what is pending.
+        lock = {"name": f"pixyproxy-migrate:{db_name}"[:64], "timeout": LOCK_TIMEOUT_SECONDS}
+        cursor.execute("SELECT GET_LOCK(%(name)s, %(timeout)s)", lock)
+        if cursor.fetchone() != (1,):
+            raise DBConnectionError("Another migration of this database is still running.")
+        try:
+            applied = apply_pending(cursor, MYSQL, where=f"`{db_name}`")
+        finally:
+            cursor.execute("SELECT RELEASE_LOCK(%(name)s)", lock)
+            cursor.fetchall()
     logger.info("schema of database %s is at the latest version", db_name)
     return applied
-
-
-def _migrate_locked(cursor: Any, db_name: str) -> list[Migration]:
-    """Under the migration lock: create ``schema_migrations`` and apply what is pending."""
-    lock = {"name": f"pixyproxy-migrate:{db_name}"[:64], "timeout": LOCK_TIMEOUT_SECONDS}
-    cursor.execute("SELECT GET_LOCK(%(name)s, %(timeout)s)", lock)
-    (granted,) = cursor.fetchone()
-    if granted != 1:
-        raise DBConnectionError("Another migration of this database is still running.")
-    try:
-        return apply_pending(cursor, MYSQL, where=f"`{db_name}`")
-    finally:
-        cursor.execute("SELECT RELEASE_LOCK(%(name)s)", lock)
-        cursor.fetchall()
 
 
 def mysql_schema_status(settings: Settings) -> SchemaStatus:

@@ -12,7 +12,6 @@ from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
-from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +80,6 @@ def is_disconnect(exc: BaseException) -> bool:
     return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
 
 
-def mysql_statements(text: str) -> list[str]:
-    """Split a MySQL script on ``;`` (it holds no procedures or triggers), comments removed."""
-    return [stmt.strip() for stmt in without_comments(text).split(";") if stmt.strip()]
-
-
 def naive_utc(value: datetime) -> datetime:
     """Aware (or UTC naive) datetime → UTC naive, as ``DATETIME(6)`` stores it."""
     return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
@@ -108,7 +102,6 @@ MYSQL = Dialect(
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: getattr(exc, "errno", None) == ER_NO_SUCH_TABLE,
-    split_script=mysql_statements,
     pyformat=True,
     upsert="ON DUPLICATE KEY UPDATE",
     author_index=" FORCE INDEX (ix_images_author_newest)",

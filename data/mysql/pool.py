@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mysql.connector
+from mysql.connector.connection import MySQLConnection
 from mysql.connector.cursor import MySQLCursorBufferedDict
 
 from core.exceptions import DBConnectionError
@@ -48,24 +49,19 @@ class UnitCursor:
     def _retrying_execute(self, *args: Any, **kwargs: Any) -> Any:
         """Run a statement; the first of a unit is retried once on a lost session."""
         first, self.unit_fresh = self.unit_fresh, False
-        try:
-            return super().execute(*args, **kwargs)  # type: ignore[misc]
-        except DRIVER_ERRORS as exc:
-            if not is_disconnect(exc):
-                raise
-            if not first:
+        while True:
+            try:
+                return super().execute(*args, **kwargs)  # type: ignore[misc]
+            except DRIVER_ERRORS as exc:
+                self.unit_broken = is_disconnect(exc) and not first
+                if not is_disconnect(exc) or self.unit_broken:
+                    raise
+            first = False  # one retry, on a new session
+            try:
+                self._connection.reconnect(attempts=1)
+            except DRIVER_ERRORS:
                 self.unit_broken = True
                 raise
-        try:
-            self._connection.reconnect(attempts=1)
-        except DRIVER_ERRORS:
-            self.unit_broken = True
-            raise
-        try:
-            return super().execute(*args, **kwargs)  # type: ignore[misc]
-        except DRIVER_ERRORS as exc:
-            self.unit_broken = is_disconnect(exc)
-            raise
 
     def end_unit(self) -> None:
         """Note that the unit's work ended (committed, rolled back, or read only)."""
@@ -78,7 +74,6 @@ class PureUnitCursor(UnitCursor, MySQLCursorBufferedDict):
 
 
 if mysql.connector.HAVE_CEXT:
-    from mysql.connector.connection_cext import CMySQLConnection
     from mysql.connector.cursor_cext import CMySQLCursorBufferedDict
 
     class CUnitCursor(UnitCursor, CMySQLCursorBufferedDict):
@@ -90,17 +85,12 @@ if mysql.connector.HAVE_CEXT:
             names = self.column_names
             return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def unit_cursor(connection: Any) -> UnitCursor:
-        """The reusable cursor for ``connection`` (pure or C extension)."""
-        if isinstance(connection, CMySQLConnection):
-            return CUnitCursor(connection)
-        return PureUnitCursor(connection)
 
-else:  # pragma: no cover - the C extension did not load
-
-    def unit_cursor(connection: Any) -> UnitCursor:
-        """The reusable cursor for ``connection`` (pure Python only)."""
+def unit_cursor(connection: Any) -> UnitCursor:
+    """The reusable cursor for ``connection`` (pure Python or C extension)."""
+    if isinstance(connection, MySQLConnection):
         return PureUnitCursor(connection)
+    return CUnitCursor(connection)
 
 
 Connect = Callable[[], Any]  # returns a mysql-connector connection (pure or C extension)
@@ -130,12 +120,9 @@ class ConnectionPool:
         self._cond = threading.Condition(threading.Lock())
         self._idle: list[PooledConnection] = []  # a stack: the last returned is reused first
         self._opened = 0
-        self._filled = False
 
     def checkout(self) -> PooledConnection:
         """A connection for one unit of work; ``DBConnectionError`` when none comes free."""
-        if not self._filled:
-            self._fill()
         deadline: float | None = None
         with self._cond:
             while True:
@@ -178,29 +165,8 @@ class ConnectionPool:
         with self._cond:
             idle, self._idle = self._idle, []
             self._opened -= len(idle)
-            self._filled = False
         for pooled in idle:
             pooled.close()
-
-    def _fill(self) -> None:
-        """Open the missing sessions at once (first use, or after ``close``)."""
-        with self._cond:
-            missing = self._size - self._opened if not self._filled else 0
-            self._opened += missing
-        made: list[PooledConnection] = []
-        try:
-            for _ in range(missing):
-                made.append(self._open())
-        except BaseException:
-            for pooled in made:
-                pooled.close()
-            self._forget(missing)
-            raise
-        with self._cond:
-            self._idle.extend(made)
-            self._filled = True
-            self._cond.notify(len(made))
-        logger.info("mysql pool ready: %d sessions", self._size)
 
     def _open(self) -> PooledConnection:
         """A new session with its cursor (driver errors become ``DBConnectionError``)."""

@@ -40,41 +40,33 @@ class DatabaseContext(UnitOfWork):
 
     def begin_transaction(self) -> None:
         """Start a transaction: nothing is sent; the unit's first write starts it."""
-        # Sessions run with autocommit on: plain reads before any write need no
-        # transaction (nor a COMMIT); data/mysql/cursor.py sends START TRANSACTION first.
+        # Sessions run with autocommit on: plain reads before any write need no transaction
+        # (nor a COMMIT); the cursor (data/mysql/pool.py) sends START TRANSACTION first.
 
     def commit_transaction(self) -> None:
         """Commit what was written (nothing is sent for a read-only unit); errors translated."""
-        if not self._unit.unit_in_transaction:
-            self._unit.end_unit()
-            return
-        try:
-            with MYSQL.errors():
-                self._connection.commit()
-        except BaseException as exc:
-            if is_disconnect(exc.__cause__ or exc):
-                self._unit.unit_broken = True  # a lost COMMIT is never retried
-            raise
+        if self._unit.unit_in_transaction:
+            try:
+                with MYSQL.errors():
+                    self._connection.commit()
+            except BaseException as exc:
+                self._unit.unit_broken |= is_disconnect(exc.__cause__ or exc)  # never retried
+                raise
         self._unit.end_unit()
 
     def rollback_transaction(self) -> None:
         """Roll back what is uncommitted; a rollback that cannot reach the server is logged."""
-        if self._closed:
-            return
-        if not self._unit.unit_in_transaction:
-            self._unit.end_unit()  # nothing was written since the last COMMIT/ROLLBACK
-            return
-        if self._unit.unit_broken:
+        if self._closed or (self._unit.unit_in_transaction and self._unit.unit_broken):
             return  # the session is gone, and the server dropped its transaction with it
-        try:
-            self._connection.rollback()
-        except DRIVER_ERRORS as exc:
-            self._unit.unit_broken = True
-            logger.warning(
-                "rollback failed: %s (errno=%s)", type(exc).__name__, getattr(exc, "errno", None)
-            )
-        else:
-            self._unit.end_unit()
+        if self._unit.unit_in_transaction:
+            try:
+                self._connection.rollback()
+            except DRIVER_ERRORS as exc:
+                self._unit.unit_broken = True
+                errno = getattr(exc, "errno", None)
+                logger.warning("rollback failed: %s (errno=%s)", type(exc).__name__, errno)
+                return
+        self._unit.end_unit()
 
     def close(self) -> None:
         """Return the connection to the pool; safe to call more than once."""

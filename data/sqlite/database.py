@@ -8,17 +8,19 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from core.settings import Settings
 from data.database import Database
-from data.migrations import Migration, SchemaStatus, apply_pending, load_migrations, schema_status
+from data.migrations import Migration, SchemaStatus, apply_pending, schema_status
 from data.sqlite.dialect import SQLITE
 from data.sqlite.unit_of_work import SQLiteContext
 
 logger = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_SECONDS = 5.0
+BUSY_TIMEOUT = 5.0  # seconds
 WARM_FTS = "SELECT rowid FROM images_fts LIMIT 0"
 
 
@@ -36,13 +38,9 @@ class SQLiteDatabase(Database):
     def context(self) -> SQLiteContext:
         """Open a unit of work on a new connection, its FTS5 table touched (data/README.md)."""
         self.ensure_schema()
-        connection = self._connect()
-        with SQLITE.errors():
-            try:
-                connection.execute(WARM_FTS).fetchall()
-            except BaseException:
-                connection.close()
-                raise
+        connection = self._connect(self._path)
+        with SQLITE.errors(), _closed_on_error(connection):
+            connection.execute(WARM_FTS).fetchall()
         return SQLiteContext(connection)
 
     def ping(self) -> None:
@@ -53,19 +51,15 @@ class SQLiteDatabase(Database):
     def close(self) -> None:
         """Nothing is held between units of work; kept for the port."""
 
-    def _connect(self) -> sqlite3.Connection:
+    @staticmethod
+    def _connect(path: Path | str) -> sqlite3.Connection:
         """Open a connection with rows by name, foreign keys on and a busy timeout."""
         with SQLITE.errors():
-            connection = sqlite3.connect(
-                self._path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
-            )
-            try:
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+            with _closed_on_error(connection):
                 connection.row_factory = sqlite3.Row
                 connection.execute("PRAGMA foreign_keys = ON")
                 connection.execute("PRAGMA synchronous = NORMAL")
-            except BaseException:
-                connection.close()
-                raise
             return connection
 
     def migrate(self) -> list[Migration]:
@@ -75,46 +69,45 @@ class SQLiteDatabase(Database):
         return applied
 
     def ensure_schema(self) -> list[Migration]:
-        """Create the folder, switch to WAL and apply pending migrations (once per object)."""
-        if self._ready:
-            return []
+        """Create the folder, switch to WAL and apply pending migrations (once per object).
+
+        The migrations run in one ``BEGIN IMMEDIATE`` transaction (the migration lock).
+        """
         with self._lock, SQLITE.errors():
             if self._ready:
                 return []
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            connection = self._connect()
-            try:
+            with closing(self._connect(self._path)) as connection:
                 connection.isolation_level = None  # the migration runs its own transaction
                 connection.execute("PRAGMA journal_mode = WAL")
-                applied = _migrate(connection, where=str(self._path))
-            finally:
-                connection.close()
+                cursor = connection.execute("BEGIN IMMEDIATE")
+                try:
+                    applied = apply_pending(cursor, SQLITE, where=str(self._path))
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
             self._ready = True
             logger.info("sqlite database ready: %s", self._path)
             return applied
 
     def schema_status(self) -> SchemaStatus:
-        """Where the file's schema stands against this release (nothing is changed)."""
-        if not self._path.exists():
-            migrations = load_migrations("sqlite")
-            labels = tuple(m.label for m in migrations)
-            return SchemaStatus(current=0, latest=migrations[-1].version, pending=labels)
-        with SQLITE.errors():
-            connection = self._connect()
-            try:
-                return schema_status(connection.cursor(), SQLITE, where=str(self._path))
-            finally:
-                connection.close()
+        """Where the file's schema stands against this release (nothing is changed).
+
+        A missing file stands where an empty database does: nothing applied.
+        """
+        with (
+            SQLITE.errors(),
+            closing(self._connect(self._path if self._path.exists() else ":memory:")) as connection,
+        ):
+            return schema_status(connection.cursor(), SQLITE, where=str(self._path))
 
 
-def _migrate(connection: sqlite3.Connection, *, where: str) -> list[Migration]:
-    """Apply the pending migrations in one ``BEGIN IMMEDIATE`` transaction."""
-    cursor = connection.cursor()
-    cursor.execute("BEGIN IMMEDIATE")
+@contextmanager
+def _closed_on_error(connection: sqlite3.Connection) -> Iterator[None]:
+    """Close ``connection`` if the block raises (the caller does not get it then)."""
     try:
-        applied = apply_pending(cursor, SQLITE, where=where)
-        cursor.execute("COMMIT")
+        yield
     except BaseException:
-        cursor.execute("ROLLBACK")
+        connection.close()
         raise
-    return applied

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
-from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +39,6 @@ def translate(exc: BaseException) -> PixyProxyException:
     return PixyProxyException()
 
 
-def sqlite_statements(text: str) -> list[str]:
-    """Split a SQLite script into complete statements (``CREATE TRIGGER … END;`` included)."""
-    statements: list[str] = []
-    pending = ""
-    for line in text.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            if without_comments(pending).strip():
-                statements.append(pending.strip())
-            pending = ""
-    if without_comments(pending).strip():
-        raise ValueError("a SQLite migration ends inside a statement (missing ';')")
-    return statements
-
-
 # SQLite keeps the left table of a CROSS JOIN as the outer loop, picks
 # ix_images_author_newest by itself, and its DELETE's writer lock serialises writers.
 SQLITE = Dialect(
@@ -72,5 +56,4 @@ SQLITE = Dialect(
     driver_errors=DRIVER_ERRORS,
     translate=translate,
     no_such_table=lambda exc: "no such table" in str(exc),
-    split_script=sqlite_statements,
 )

@@ -126,7 +126,7 @@ def test_reads_reuse_pooled_connections_instead_of_opening_new_ones(
     assert opened < 5, f"{opened} new MySQL connections for 41 requests"
     database = services.backends.database
     assert isinstance(database, MySQLDatabase)
-    assert pool_stats(database).pool_builds == 1
+    assert pool_stats(database).opened <= pool_stats(database).size  # no churn
     assert pool_stats(database).sessions_seen <= pool_stats(database).size
 
 

@@ -133,7 +133,7 @@ def test_connections_killed_by_the_server_are_replaced_and_requests_succeed(
             "guid"
         ]
         assert client.get(f"/image/{guid}").status_code == 200
-        assert _kill_pooled_sessions(mysql_admin, db_name) == 2
+        assert _kill_pooled_sessions(mysql_admin, db_name) >= 1  # opened on demand
         # The very next requests succeed, one after another and then concurrently.
         for _ in range(4):
             assert client.get(f"/image/{guid}").status_code == 200

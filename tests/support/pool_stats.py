@@ -2,8 +2,8 @@
 
 The pool itself counts nothing it does not need. Under test, every ``MySQLDatabase``
 gets a :class:`CountingPool` instead (installed for the whole session by
-``counting_pools``, a fixture of this plugin), which counts checkouts, (re)fills and
-the distinct server sessions it hands out.
+``counting_pools``, a fixture of this plugin), which counts checkouts, the sessions it
+opened and the distinct server sessions it hands out.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class PoolStats:
     size: int
     in_use: int
     checkouts: int
-    pool_builds: int  # times the pool was (re)filled after being empty or closed
+    opened: int  # sessions the pool opened (a reconnect of a lost one is not counted)
     sessions_seen: int  # distinct server connection ids handed out so far
 
 
@@ -38,21 +38,16 @@ class CountingPool(ConnectionPool):
         """Start every counter at zero."""
         self._counts = threading.Lock()
         self.checkouts = 0
-        self.builds = 0
+        self.opened = 0
         self.sessions: set[int] = set()
-        self._is_filled = False
         super().__init__(*args, **kwargs)
 
-    @property
-    def _filled(self) -> bool:
-        return self._is_filled
-
-    @_filled.setter
-    def _filled(self, value: bool) -> None:
-        """Count a fill each time the pool goes from empty (or closed) to filled."""
-        if value and not self._is_filled:
-            self.builds += 1
-        self._is_filled = value
+    def _open(self) -> PooledConnection:
+        """Open a session as the pool does, then count it."""
+        pooled = super()._open()
+        with self._counts:
+            self.opened += 1
+        return pooled
 
     def checkout(self) -> PooledConnection:
         """Check out as the pool does, then count it and its session."""
@@ -73,7 +68,7 @@ def pool_stats(database: object) -> PoolStats:
             size=pool._size,
             in_use=pool._opened - len(pool._idle),
             checkouts=pool.checkouts,
-            pool_builds=pool.builds,
+            opened=pool.opened,
             sessions_seen=len(pool.sessions),
         )
 
