@@ -1,7 +1,4 @@
-"""What differs between the SQL backends, in one small object, and the session over it.
-
-See data/README.md, "Dialects and sessions".
-"""
+"""What differs between backends, and the session (data/README.md, "Dialects and sessions")."""
 
 from __future__ import annotations
 
@@ -30,6 +27,7 @@ class Dialect:
     driver_errors: tuple[type[BaseException], ...]
     translate: Callable[[BaseException], PixyProxyException]
     no_such_table: Callable[[BaseException], bool]
+    split_script: Callable[[str], list[str]]  # a migration file → its statements
     # Search: the full-text source and condition (``:match``), and the words' query text
     search_from: str
     search_where: str

@@ -54,10 +54,7 @@ class ImageRepository(ABC):
 
     @abstractmethod
     def save_rendition(self, image_id: int, rendition: StoredRendition) -> None:
-        """Insert or replace rendition ``rendition.kind`` of image ``image_id``.
-
-        ``ConstraintViolationError`` when the image row is gone (deleted meanwhile).
-        """
+        """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
 
     @abstractmethod
     def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:

@@ -6,6 +6,8 @@ The backend is chosen here and only here: MySQL when ``DB_HOST`` is set, else SQ
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from core.settings import Settings
 from data.database import Database
 from data.migrations import Migration, SchemaStatus
@@ -25,17 +27,11 @@ def build_database(settings: Settings) -> Database:
 
 def apply_schema(settings: Settings) -> list[Migration]:
     """Create the configured database if missing and apply pending migrations (idempotent)."""
-    database = build_database(settings)
-    try:
+    with closing(build_database(settings)) as database:
         return database.migrate()
-    finally:
-        database.close()
 
 
 def schema_status(settings: Settings) -> SchemaStatus:
     """Where the configured database's schema stands against this release."""
-    database = build_database(settings)
-    try:
+    with closing(build_database(settings)) as database:
         return database.schema_status()
-    finally:
-        database.close()

@@ -1,14 +1,10 @@
-"""Versioned schema migrations (CONTRACT.md §6), backend-neutral part.
-
-See data/README.md, "Migrations".
-"""
+"""Versioned schema migrations (CONTRACT.md §6), backend-neutral (data/README.md, "Migrations")."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -84,24 +80,6 @@ def without_comments(text: str) -> str:
     return "\n".join(_COMMENT.sub("", line) for line in text.splitlines())
 
 
-def split_statements(text: str) -> list[str]:
-    """A script's statements without comments or ``;`` (``CREATE TRIGGER … END`` kept whole).
-
-    ``sqlite3.complete_statement`` tells where each ends; it reads our MySQL scripts too
-    (they hold no ``DELIMITER``, backslash escapes or two statements on a line).
-    """
-    statements: list[str] = []
-    pending = ""
-    for line in text.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(without_comments(pending).strip().removesuffix(";").rstrip())
-            pending = ""
-    if without_comments(pending).strip():
-        raise ValueError("a script ends inside a statement (missing ';')")
-    return [statement for statement in statements if statement]
-
-
 def _pending(cursor: Any, dialect: Dialect, where: str) -> tuple[dict[int, str], list[Migration]]:
     """What the database records (version → checksum) and what it still lacks, in order.
 
@@ -140,11 +118,11 @@ def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migratio
     The caller holds the migration lock (MySQL ``GET_LOCK``, SQLite ``BEGIN IMMEDIATE``).
     """
     table = resources.files("sql").joinpath("migrations", f"schema_migrations.{dialect.name}.sql")
-    for statement in split_statements(table.read_text(encoding="utf-8")):
+    for statement in dialect.split_script(table.read_text(encoding="utf-8")):
         cursor.execute(statement)
     _, pending = _pending(cursor, dialect, where)
     for migration in pending:
-        for statement in split_statements(migration.text):
+        for statement in dialect.split_script(migration.text):
             cursor.execute(statement)
         applied_at = dialect.to_db_time(datetime.now(UTC))
         params = {"version": migration.version, "name": migration.name}

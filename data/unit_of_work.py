@@ -1,7 +1,4 @@
-"""The unit-of-work port: the request's ``DatabaseContext`` shape, backend-neutral.
-
-See data/README.md, "Units of work".
-"""
+"""The unit-of-work port: the seed's ``DatabaseContext`` shape (data/README.md, "Units of work")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""``MySQLDatabase``: one lazily opened connection pool, and its schema's migrations.
-
-See data/README.md, "MySQL: the pool" and "Migrations".
-"""
+"""``MySQLDatabase``: a lazily opened pool, and migrations (data/README.md, "MySQL: the pool")."""
 
 from __future__ import annotations
 
@@ -18,8 +15,8 @@ import mysql.connector
 from core.exceptions import ConfigurationError, DBConnectionError
 from core.settings import Settings
 from data.database import Database
-from data.migrations import Migration, SchemaStatus, apply_pending, schema_status, split_statements
-from data.mysql.dialect import MYSQL
+from data.migrations import Migration, SchemaStatus, apply_pending, schema_status
+from data.mysql.dialect import MYSQL, mysql_statements
 from data.mysql.pool import ConnectionPool
 from data.mysql.unit_of_work import DatabaseContext
 
@@ -119,7 +116,7 @@ def script_statements(name: str, *, db_name: str, sql_dir: Traversable = SQL_DIR
     if not _SAFE_NAME.match(db_name):
         raise ConfigurationError("Invalid setting: DB_NAME")
     text = (sql_dir / name).read_text(encoding="utf-8")
-    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in split_statements(text)]
+    return [s.replace(SCRIPT_DB_NAME, f"`{db_name}`") for s in mysql_statements(text)]
 
 
 @contextmanager

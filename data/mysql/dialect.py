@@ -1,7 +1,4 @@
-"""The MySQL/MariaDB dialect: ``%(name)s`` placeholders, naive UTC ``DATETIME(6)``, errors.
-
-See data/README.md, "Driver errors".
-"""
+"""MySQL: ``%(name)s``, naive UTC ``DATETIME(6)``, its errors (data/README.md, "Driver errors")."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ from mysql.connector import errors
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
+from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +78,11 @@ def is_disconnect(exc: BaseException) -> bool:
     return 2000 <= errno < 3000 or errno in _SESSION_GONE_ERRNOS
 
 
+def mysql_statements(text: str) -> list[str]:
+    """Split a MySQL script on ``;`` (it holds no procedures or triggers), comments removed."""
+    return [stmt.strip() for stmt in without_comments(text).split(";") if stmt.strip()]
+
+
 def naive_utc(value: datetime) -> datetime:
     """Aware (or UTC naive) datetime → UTC naive, as ``DATETIME(6)`` stores it."""
     return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
@@ -101,6 +104,7 @@ MYSQL = Dialect(
     ),
     driver_errors=DRIVER_ERRORS,
     translate=translate,
+    split_script=mysql_statements,
     no_such_table=lambda exc: getattr(exc, "errno", None) == ER_NO_SUCH_TABLE,
     pyformat=True,
     upsert="ON DUPLICATE KEY UPDATE",

@@ -1,7 +1,4 @@
-"""The MySQL pool (LIFO, bounded wait, no ping) and the one cursor of each session.
-
-See data/README.md, "MySQL: the pool" and "MySQL: the unit of work and its round trips".
-"""
+"""The MySQL pool and each session's one cursor (data/README.md, "MySQL: the pool")."""
 
 from __future__ import annotations
 

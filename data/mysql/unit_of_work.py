@@ -1,7 +1,4 @@
-"""The seed's ``DatabaseContext``, mended: a unit of work on one pooled connection.
-
-See data/README.md, "MySQL: the unit of work and its round trips".
-"""
+"""The seed's ``DatabaseContext``, mended (data/README.md, "MySQL: the unit of work …")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""``SQLIdempotencyRepository``: idempotency keys, one implementation for both dialects.
-
-See data/README.md, "Idempotency keys".
-"""
+"""``SQLIdempotencyRepository``, for both dialects (data/README.md, "Idempotency keys")."""
 
 from __future__ import annotations
 

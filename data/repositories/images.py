@@ -1,7 +1,4 @@
-"""``SQLImageRepository``: image rows and their tags, one implementation for both dialects.
-
-See data/README.md, "Images: queries and listing plans".
-"""
+"""``SQLImageRepository``: images and tags (data/README.md, "Images: queries and listing plans")."""
 
 from __future__ import annotations
 
@@ -91,6 +88,11 @@ KEYS_PER_QUERY = 500  # below SQLite's default limit of bound parameters
 def normal_tags(tags: Sequence[str]) -> list[str]:
     """Tags as ``ImageDetail`` keeps them: lower-cased, first occurrence only."""
     return list(dict.fromkeys(tag.lower() for tag in tags))
+
+
+def folded(value: object) -> list[str]:
+    """The items of a ``GROUP_CONCAT`` (comma-separated; ``NULL`` for none)."""
+    return str(value).split(",") if value else []
 
 
 def image_params(dialect: Dialect, image: NewImage) -> dict[str, Any]:
@@ -193,8 +195,7 @@ class SQLImageRepository(ImageRepository):
         rows = self._db.rows(self._select_one + where + ONE_ROW, params)
         if not rows:
             return None
-        folded = rows[0]["tags"]
-        return image_from_row(self._dialect, rows[0], str(folded).split(",") if folded else [])
+        return image_from_row(self._dialect, rows[0], folded(rows[0]["tags"]))
 
     def list_page(self, query: PageQuery) -> list[StoredImage]:
         """Up to ``query.limit`` rows newest first, strictly older than ``query.after``."""
@@ -204,9 +205,8 @@ class SQLImageRepository(ImageRepository):
         """Delete ``author``'s row with ``guid`` in ``visibility``; else ``RecordNotFoundError``."""
         params: dict[str, Any] = {"guid": guid, "author": author}
         where = " AND ".join([WHERE_GUID, _visibility(visibility, params), WHERE_AUTHOR])
-        found = self._fetch_images(
-            SELECT_IMAGES + where + ONE_ROW + self._dialect.for_update, params
-        )
+        sql = SELECT_IMAGES + where + ONE_ROW + self._dialect.for_update
+        found = self._fetch_images(sql, params)
         if not found:
             raise RecordNotFoundError
         self._db.run(DELETE_IMAGE, {"id": found[0].id})  # tags go by ON DELETE CASCADE
@@ -253,17 +253,11 @@ class SQLImageRepository(ImageRepository):
 
     def list_rendition_work(self, *, after_id: int = 0, limit: int = 100) -> list[RenditionWork]:
         """Up to ``limit`` rows with ``id > after_id``, with their facts and renditions."""
-        rows = self._db.rows(SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit})
-        return [
-            RenditionWork(
-                id=int(row["id"]),
-                guid=str(row["guid"]),
-                storage_key=str(row["storage_key"]),
-                has_facts=bool(row["has_facts"]),
-                kinds=frozenset(str(row["kinds"]).split(",") if row["kinds"] else ()),
-            )
-            for row in rows
-        ]
+        work: list[RenditionWork] = []
+        for r in self._db.rows(SELECT_RENDITION_WORK, {"after_id": after_id, "limit": limit}):
+            ref = int(r["id"]), str(r["guid"]), str(r["storage_key"])
+            work.append(RenditionWork(*ref, bool(r["has_facts"]), frozenset(folded(r["kinds"]))))
+        return work
 
     def _fetch_images(self, sql: str, params: dict[str, Any]) -> list[StoredImage]:
         """Run an image SELECT, then one query for all the rows' tags."""

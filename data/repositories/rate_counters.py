@@ -1,7 +1,4 @@
-"""``SQLRateCounterRepository``: rate counters, one implementation for both dialects.
-
-See data/README.md, "Rate counters".
-"""
+"""``SQLRateCounterRepository``, for both dialects (data/README.md, "Rate counters")."""
 
 from __future__ import annotations
 

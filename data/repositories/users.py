@@ -1,7 +1,4 @@
-"""``SQLUserRepository``: user rows, one implementation for both dialects.
-
-See data/README.md, "Users".
-"""
+"""``SQLUserRepository``: user rows, for both dialects (data/README.md, "Users")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""``SQLiteDatabase``: the embedded backend on stdlib ``sqlite3`` (``SQLITE_PATH``).
-
-See data/README.md, "SQLite".
-"""
+"""``SQLiteDatabase``: the embedded backend on stdlib ``sqlite3`` (data/README.md, "SQLite")."""
 
 from __future__ import annotations
 
@@ -69,10 +66,7 @@ class SQLiteDatabase(Database):
         return applied
 
     def ensure_schema(self) -> list[Migration]:
-        """Create the folder, switch to WAL and apply pending migrations (once per object).
-
-        The migrations run in one ``BEGIN IMMEDIATE`` transaction (the migration lock).
-        """
+        """Create the folder, switch to WAL, migrate in one ``BEGIN IMMEDIATE`` (once only)."""
         with self._lock, SQLITE.errors():
             if self._ready:
                 return []
@@ -92,10 +86,7 @@ class SQLiteDatabase(Database):
             return applied
 
     def schema_status(self) -> SchemaStatus:
-        """Where the file's schema stands against this release (nothing is changed).
-
-        A missing file stands where an empty database does: nothing applied.
-        """
+        """Where the file's schema stands (nothing is changed; a missing file: nothing applied)."""
         with (
             SQLITE.errors(),
             closing(self._connect(self._path if self._path.exists() else ":memory:")) as connection,

@@ -1,7 +1,4 @@
-"""The SQLite dialect: ``:name`` placeholders, datetimes as fixed-width UTC text.
-
-See data/README.md, "Driver errors".
-"""
+"""SQLite: ``:name``, datetimes as fixed-width UTC text (data/README.md, "Driver errors")."""
 
 from __future__ import annotations
 
@@ -11,6 +8,7 @@ from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, DBConnectionError, PixyProxyException
 from data.dialect import Dialect
+from data.migrations import without_comments
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +37,21 @@ def translate(exc: BaseException) -> PixyProxyException:
     return PixyProxyException()
 
 
+def sqlite_statements(text: str) -> list[str]:
+    """Split a SQLite script into complete statements (``CREATE TRIGGER … END;`` included)."""
+    statements: list[str] = []
+    pending = ""
+    for line in text.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if without_comments(pending).strip():
+                statements.append(pending.strip())
+            pending = ""
+    if without_comments(pending).strip():
+        raise ValueError("a SQLite migration ends inside a statement (missing ';')")
+    return statements
+
+
 # SQLite keeps the left table of a CROSS JOIN as the outer loop, picks
 # ix_images_author_newest by itself, and its DELETE's writer lock serialises writers.
 SQLITE = Dialect(
@@ -55,5 +68,6 @@ SQLITE = Dialect(
     search_terms=lambda words: " ".join(f'"{word}"*' for word in words),  # prefixes
     driver_errors=DRIVER_ERRORS,
     translate=translate,
+    split_script=sqlite_statements,
     no_such_table=lambda exc: "no such table" in str(exc),
 )

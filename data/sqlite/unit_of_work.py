@@ -46,8 +46,6 @@ class SQLiteContext(UnitOfWork):
 
     def close(self) -> None:
         """Close the connection (rolling back anything uncommitted); idempotent."""
-        if self._closed:
-            return
         self._closed = True
         with contextlib.suppress(sqlite3.Error):
             self._connection.close()
