@@ -7,28 +7,13 @@ could not be deleted; 2 bad usage or settings.
 
 from __future__ import annotations
 
-import json
-import sys
-from types import TracebackType
-
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-)
 
-from core.exceptions import PixyProxyException
-from core.settings import load_settings
+from cli.jobs import print_report, run_job
 from service.init import build_reconciler
 from service.reconcile import ReconcileReport, parse_duration
 
 EXIT_DANGLING_ROWS = 3
-err = Console(stderr=True)
 
 
 def _check_grace(value: str) -> str:
@@ -38,69 +23,6 @@ def _check_grace(value: str) -> str:
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     return value
-
-
-class BarProgress:
-    """A rich progress bar on the terminal (stderr)."""
-
-    def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=False,
-        )
-        self._task: TaskID | None = None
-
-    def __enter__(self) -> BarProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._progress.stop()
-
-    def phase(self, name: str, total: int | None) -> None:
-        """Start a bar for the pass (an open-ended one when the total is unknown)."""
-        if self._task is not None:
-            self._progress.stop_task(self._task)
-        self._task = self._progress.add_task(f"checking {name}", total=total)
-
-    def advance(self, count: int) -> None:
-        """Move the current bar on."""
-        if self._task is not None:
-            self._progress.advance(self._task, count)
-
-
-class LineProgress:
-    """Plain lines on stderr, one per page, for logs and pipes."""
-
-    def __init__(self, label: str = "reconcile") -> None:
-        self._label = label
-        self._name = ""
-        self._done = 0
-
-    def __enter__(self) -> LineProgress:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
-
-    def phase(self, name: str, total: int | None) -> None:
-        """Announce a pass."""
-        self._name, self._done = name, 0
-        suffix = f" ({total})" if total is not None else ""
-        print(f"{self._label}: checking {name}{suffix}", file=sys.stderr, flush=True)
-
-    def advance(self, count: int) -> None:
-        """One line per page."""
-        self._done += count
-        print(f"{self._label}: {self._name} checked: {self._done}", file=sys.stderr, flush=True)
 
 
 def _summary(report: ReconcileReport, grace: str) -> list[str]:
@@ -139,26 +61,13 @@ def reconcile(
     Exit status: 0 consistent, 3 rows with missing blobs found, 1 failure, 2 bad usage.
     """
     grace_delta = parse_duration(grace)
-    try:
-        reconciler = build_reconciler(load_settings())
-    except PixyProxyException as exc:
-        err.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from None
-    progress = BarProgress(err) if err.is_terminal and not as_json else None
-    try:
-        with progress or LineProgress() as reporter:
-            report = reconciler.run(
-                grace=grace_delta, dry_run=dry_run, progress=None if as_json else reporter
-            )
-    except PixyProxyException as exc:
-        err.print(f"[red]reconcile failed:[/red] {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        reconciler.close()
-    if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
-    else:
-        typer.echo("\n".join(_summary(report, grace)))
+    report = run_job(
+        "reconcile",
+        build_reconciler,
+        lambda job, progress: job.run(grace=grace_delta, dry_run=dry_run, progress=progress),
+        as_json=as_json,
+    )
+    print_report(report, _summary(report, grace), as_json=as_json)
     if report.failed_deletes:
         raise typer.Exit(1)
     if report.dangling_rows:

@@ -7,18 +7,11 @@ settings.
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.console import Console
 
-from cli.reconcile import BarProgress, LineProgress
-from core.exceptions import PixyProxyException
-from core.settings import load_settings
+from cli.jobs import print_report, run_job
 from service.backfill import BackfillReport
 from service.init import build_backfill
-
-err = Console(stderr=True)
 
 
 def _summary(report: BackfillReport) -> list[str]:
@@ -39,23 +32,9 @@ def renditions(
 
     Exit status: 0 done, 1 some images failed, 2 bad settings.
     """
-    try:
-        backfill = build_backfill(load_settings())
-    except PixyProxyException as exc:
-        err.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from None
-    progress = BarProgress(err) if err.is_terminal and not as_json else None
-    try:
-        with progress or LineProgress("renditions") as reporter:
-            report = backfill.run(None if as_json else reporter)
-    except PixyProxyException as exc:
-        err.print(f"[red]renditions failed:[/red] {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        backfill.close()
-    if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
-    else:
-        typer.echo("\n".join(_summary(report)))
+    report = run_job(
+        "renditions", build_backfill, lambda job, progress: job.run(progress), as_json=as_json
+    )
+    print_report(report, _summary(report), as_json=as_json)
     if report.failed:
         raise typer.Exit(1)
