@@ -48,8 +48,8 @@ class StorageRef:
 
 
 @dataclass(frozen=True)
-class ImageFactsUpdate:
-    """Width, height and BlurHash of an image stored before they were recorded."""
+class ImageFacts:
+    """Width, height and BlurHash of a stored original (what ``ImageDetail`` records of it)."""
 
     width: int
     height: int

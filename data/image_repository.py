@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage, StoredRendition
-from core.records import ImageFactsUpdate, PageQuery, RenditionWork, StorageRef, Visibility
+from core.records import ImageFacts, PageQuery, RenditionWork, StorageRef, Visibility
 
 
 class ImageRepository(ABC):
@@ -57,7 +57,7 @@ class ImageRepository(ABC):
         """Insert or replace a rendition; ``ConstraintViolationError`` if the image is gone."""
 
     @abstractmethod
-    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+    def set_facts(self, image_id: int, facts: ImageFacts) -> None:
         """Record width, height and BlurHash of an older image (a no-op if it is gone)."""
 
     @abstractmethod

@@ -16,6 +16,7 @@ from enum import StrEnum
 from PIL import Image, UnidentifiedImageError
 
 from core.exceptions import ImageException
+from core.records import ImageFacts
 from service import blurhash
 
 BLURHASH_SIDE = 20  # pixels of the longest side the BlurHash is computed on (4x3 needs few)
@@ -35,15 +36,6 @@ class RenditionKind(StrEnum):
     def side(self) -> int:
         """Longest side of this rendition in pixels (smaller originals stay as they are)."""
         return {"thumbnail": 256, "preview": 1024}[self.value]
-
-
-@dataclass(frozen=True)
-class ImageFacts:
-    """What ``ImageDetail`` records of the stored original."""
-
-    width: int
-    height: int
-    blurhash: str
 
 
 @dataclass(frozen=True)

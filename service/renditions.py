@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 
 from core.exceptions import ConstraintViolationError, PixyProxyException, RecordNotFoundError
 from core.models import ImageDetail, StoredImage, StoredRendition
-from core.records import ImageFactsUpdate
 from data.database import Database
 from service import imaging
 from service.imaging import RenditionKind
@@ -174,8 +173,7 @@ class Renditions:
                 for record in records.values():
                     db.images.save_rendition(image_id, record)
                 if facts is not None:
-                    update = ImageFactsUpdate(facts.width, facts.height, facts.blurhash)
-                    db.images.set_facts(image_id, update)
+                    db.images.set_facts(image_id, facts)
         except BaseException as exc:
             for record in records.values():
                 self.discard(record.storage_key)

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.exceptions import RecordNotFoundError
 from core.models import NewImage, StoredImage, StoredRendition, TokenUsage
-from core.records import ImageFactsUpdate, PageQuery, RenditionWork, StorageRef, Visibility
+from core.records import ImageFacts, PageQuery, RenditionWork, StorageRef, Visibility
 from data.dialect import Dialect, Row, Session, placeholders
 from data.image_repository import ImageRepository
 
@@ -247,7 +247,7 @@ class SQLImageRepository(ImageRepository):
         params["created_at"] = self._dialect.to_db_time(rendition.created_at)
         self._db.run(self._save_rendition, params)
 
-    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+    def set_facts(self, image_id: int, facts: ImageFacts) -> None:
         """Record width, height and BlurHash of an older image."""
         self._db.run(UPDATE_FACTS, {**vars(facts), "id": image_id})
 

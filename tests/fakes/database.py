@@ -34,7 +34,7 @@ from core.exceptions import (
 )
 from core.models import NewImage, StoredImage, StoredRendition
 from core.records import (
-    ImageFactsUpdate,
+    ImageFacts,
     PageQuery,
     RenditionWork,
     StorageRef,
@@ -143,7 +143,7 @@ class InMemoryDatabase(Database):
         deleted: Sequence[str],
         user_changes: Sequence[UserChange] = (),
         renditions: Sequence[tuple[int, StoredRendition]] = (),
-        facts: Sequence[tuple[int, ImageFactsUpdate]] = (),
+        facts: Sequence[tuple[int, ImageFacts]] = (),
     ) -> None:
         """Apply staged changes atomically; ``ConstraintViolationError`` on a key clash.
 
@@ -205,7 +205,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._added: list[StoredImage] = []
         self._deleted: list[str] = []
         self.staged_renditions: list[tuple[int, StoredRendition]] = []
-        self.staged_facts: list[tuple[int, ImageFactsUpdate]] = []
+        self.staged_facts: list[tuple[int, ImageFacts]] = []
         self._user_view: dict[str, UserRecord] | None = None
         self._user_changes: list[UserChange] = []
         self._closed = False
@@ -370,7 +370,7 @@ class InMemoryImageRepository(ImageRepository):
             raise ConstraintViolationError
         self._uow.staged_renditions.append((image_id, rendition))
 
-    def set_facts(self, image_id: int, facts: ImageFactsUpdate) -> None:
+    def set_facts(self, image_id: int, facts: ImageFacts) -> None:
         """Stage width, height and BlurHash of an older image."""
         self._uow.staged_facts.append((image_id, facts))
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.exceptions import ConstraintViolationError
 from core.models import StoredRendition, TokenUsage
-from core.records import ImageFactsUpdate
+from core.records import ImageFacts
 from data.database import Database
 from tests.integration.test_image_repository_contract import PUBLIC, add_committed, new_image
 
@@ -118,7 +118,7 @@ def test_rendition_work_lists_what_each_image_has_and_facts_can_be_set(
         ]
         assert [w.id for w in db.images.list_rendition_work(after_id=first.id)] == [second.id]
         db.begin_transaction()
-        db.images.set_facts(first.id, ImageFactsUpdate(width=64, height=32, blurhash="LKO2"))
+        db.images.set_facts(first.id, ImageFacts(width=64, height=32, blurhash="LKO2"))
         db.commit_transaction()
     with database.context() as db:
         found = db.images.get_by_guid(first.guid, PUBLIC)
