@@ -58,10 +58,7 @@ class SchemaStatus:
 
 
 def load_migrations(dialect: str) -> list[Migration]:
-    """Every migration of ``dialect``, in order; ``ValueError`` for a packaging mistake.
-
-    Files are numbered 0001, 0002, … without gaps or repeats (``NNNN_name.sql``).
-    """
+    """The migrations of ``dialect``: ``NNNN_name.sql`` from 0001, no gaps; else ``ValueError``."""
     if dialect not in ("mysql", "sqlite"):
         raise ValueError(f"unknown dialect {dialect!r}")
     folder = resources.files("sql").joinpath("migrations", dialect)
@@ -80,8 +77,8 @@ def without_comments(text: str) -> str:
     return "\n".join(_COMMENT.sub("", line) for line in text.splitlines())
 
 
-def _pending(cursor: Any, dialect: Dialect, where: str) -> tuple[dict[int, str], list[Migration]]:
-    """What the database records (version → checksum) and what it still lacks, in order.
+def _pending(cursor: Any, dialect: Dialect, where: str) -> tuple[SchemaStatus, list[Migration]]:
+    """Where the schema stands, and the migrations it lacks, in order.
 
     ``SchemaVersionError`` if it records a version newer than this release knows.
     """
@@ -102,14 +99,14 @@ def _pending(cursor: Any, dialect: Dialect, where: str) -> tuple[dict[int, str],
     for migration in migrations:
         if applied.get(migration.version, migration.checksum) != migration.checksum:
             logger.warning("migration %s changed after it was applied", migration.label)
-    return applied, [m for m in migrations if m.version not in applied]
+    pending = [m for m in migrations if m.version not in applied]
+    labels = tuple(m.label for m in pending)
+    return SchemaStatus(max(applied, default=0), len(migrations), labels), pending
 
 
 def schema_status(cursor: Any, dialect: Dialect, *, where: str) -> SchemaStatus:
     """Where the schema stands; ``SchemaVersionError`` if it is newer than this release."""
-    applied, pending = _pending(cursor, dialect, where)
-    latest = len(load_migrations(dialect.name))
-    return SchemaStatus(max(applied, default=0), latest, tuple(m.label for m in pending))
+    return _pending(cursor, dialect, where)[0]
 
 
 def apply_pending(cursor: Any, dialect: Dialect, *, where: str) -> list[Migration]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -22,9 +23,10 @@ logger = logging.getLogger(__name__)
 START_TRANSACTION = "START TRANSACTION"
 
 
+@functools.lru_cache(maxsize=1024)
 def is_plain_read(operation: Any) -> bool:
-    """True for a ``SELECT`` that locks nothing: it may run outside a transaction."""
-    text = str(operation).lstrip()
+    """True for a ``SELECT`` that locks nothing (decided once per distinct statement)."""
+    text = str(operation).lstrip()  # the pure cursor's executemany passes bytes: never a read
     return text[:6].upper() == "SELECT" and "FOR UPDATE" not in text.upper()
 
 

@@ -52,9 +52,10 @@ class SQLIdempotencyRepository(IdempotencyRepository):
 
     def add(self, new: NewIdempotencyKey) -> IdempotencyRecord:
         """Insert a pending row; ``ConstraintViolationError`` if the key is taken."""
-        params = asdict(new) | {field: self._to_db(getattr(new, field)) for field in TIME_FIELDS}
+        values = asdict(new)
+        params = values | {field: self._to_db(values[field]) for field in TIME_FIELDS}
         record_id = self._db.insert(INSERT_KEY, params | {"status": PENDING})
-        return IdempotencyRecord(id=record_id, status=PENDING, image_guid=None, **asdict(new))
+        return IdempotencyRecord(id=record_id, status=PENDING, image_guid=None, **values)
 
     def find(self, scope: str, caller: str, key: str) -> IdempotencyRecord | None:
         """The row of ``(scope, caller, key)``, or ``None``."""

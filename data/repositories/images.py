@@ -214,8 +214,7 @@ class SQLImageRepository(ImageRepository):
 
     def count(self) -> int:
         """Number of image rows, public and private."""
-        rows = self._db.rows(COUNT_IMAGES)
-        return int(rows[0]["n"]) if rows else 0
+        return int(self._db.rows(COUNT_IMAGES)[0]["n"])  # COUNT(*) always yields one row
 
     def storage_keys(self, keys: Sequence[str]) -> set[str]:
         """Return which of ``keys`` some row references (queried in batches)."""

@@ -42,9 +42,8 @@ class SQLRateCounterRepository(RateCounterRepository):
     def hit(self, bucket: str, *, now: datetime, window: timedelta) -> RateCount:
         """Count one event atomically; a new window starts when the old one expired."""
         to_db = self._db.dialect.to_db_time
-        self._db.run(
-            self._hit, {"bucket": bucket, "now": to_db(now), "expires_at": to_db(now + window)}
-        )
+        params = {"bucket": bucket, "now": to_db(now), "expires_at": to_db(now + window)}
+        self._db.run(self._hit, params)
         return self._count(self._db.rows(SELECT_COUNTER, {"bucket": bucket})[0])
 
     def current(self, bucket: str, *, now: datetime) -> RateCount | None:

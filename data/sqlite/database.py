@@ -67,6 +67,8 @@ class SQLiteDatabase(Database):
 
     def ensure_schema(self) -> list[Migration]:
         """Create the folder, switch to WAL, migrate in one ``BEGIN IMMEDIATE`` (once only)."""
+        if self._ready:  # every unit of work asks: no lock once the schema is there
+            return []
         with self._lock, SQLITE.errors():
             if self._ready:
                 return []
