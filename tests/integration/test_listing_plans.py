@@ -18,13 +18,15 @@ import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.records import PageQuery, Visibility
-from core.settings import Settings
-from data.dialect import Dialect
-from data.mysql.dialect import MYSQL
-from data.repositories.images import list_page_sql
 from data.sqlite.database import SQLiteDatabase
-from data.sqlite.dialect import SQLITE, time_text
 from tests.support.mysql_fixtures import empty_tables
+from tests.support.plans import (
+    handler_reads,
+    mysql_plan,
+    seed_mysql,
+    seed_sqlite,
+    sqlite_plan,
+)
 
 ROWS = 3000
 LIMIT = 51
@@ -75,43 +77,9 @@ DEEP = _position(ROWS // 20)  # 95 % of the table lies before this position
 @pytest.fixture(scope="module")
 def seeded(mysql_admin: MySQLConnectionAbstract) -> Iterator[MySQLConnectionAbstract]:
     """The MySQL test database with ROWS images, analysed; emptied afterwards."""
-    empty_tables(mysql_admin)
-    cursor = mysql_admin.cursor()
-    images, tags = [], []
-    for image, image_tags in _rows():
-        images.append(image)
-        tags.extend(image_tags)
-    cursor.executemany(
-        "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
-        " author, is_private, storage_key, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [(*row[:10], row[10].replace(tzinfo=None), row[11].replace(tzinfo=None)) for row in images],
-    )
-    cursor.executemany(
-        "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        [(*row[:4], row[4].replace(tzinfo=None)) for row in tags],
-    )
-    cursor.execute("ANALYZE TABLE images, image_tags")
-    cursor.fetchall()
-    cursor.close()
+    seed_mysql(mysql_admin, _rows())
     yield mysql_admin
     empty_tables(mysql_admin)
-
-
-def _page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
-    """What the repository runs for ``query``, in ``dialect``'s placeholder style."""
-    sql, params = list_page_sql(dialect, query)
-    return dialect.sql(sql), params
-
-
-def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict[str, Any]]:
-    sql, params = _page_sql(MYSQL, query)
-    cursor = connection.cursor(dictionary=True)
-    cursor.execute("EXPLAIN " + sql, params)
-    plan = list(cursor.fetchall())
-    cursor.close()
-    return plan  # type: ignore[return-value]
 
 
 @pytest.mark.mysql
@@ -120,7 +88,7 @@ def test_each_mysql_listing_is_an_index_scan_without_a_sort(
     seeded: MySQLConnectionAbstract, label: str
 ) -> None:
     query, index = CASES[label]
-    plan = _explain(seeded, query)
+    plan = mysql_plan(seeded, query)
     first, rest = plan[0], plan[1:]
     assert first["key"] == index, plan
     assert first["type"] in {"ref", "range"}, plan
@@ -130,19 +98,6 @@ def test_each_mysql_listing_is_an_index_scan_without_a_sort(
         assert row["select_type"] == "SIMPLE", plan  # no dependent subqueries
     for row in rest:  # joined tables: one primary-key lookup per row
         assert (row["type"], row["key"]) == ("eq_ref", "PRIMARY"), plan
-
-
-def _handler_reads(connection: MySQLConnectionAbstract, query: PageQuery) -> tuple[int, int]:
-    """Rows returned and index entries read (``Handler_read_*``) by one page query."""
-    sql, params = _page_sql(MYSQL, query)
-    cursor = connection.cursor()
-    cursor.execute("FLUSH STATUS")
-    cursor.execute(sql, params)
-    returned = len(cursor.fetchall())
-    cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
-    reads = sum(int(str(value)) for _, value in cursor.fetchall())
-    cursor.close()
-    return returned, reads
 
 
 @pytest.mark.mysql
@@ -158,7 +113,7 @@ def _handler_reads(connection: MySQLConnectionAbstract, query: PageQuery) -> tup
 def test_a_deep_page_reads_about_limit_rows_not_the_rows_before_it(
     seeded: MySQLConnectionAbstract, query: PageQuery
 ) -> None:
-    returned, reads = _handler_reads(seeded, query)
+    returned, reads = handler_reads(seeded, query)
     assert returned == LIMIT
     # one index read per returned row, plus one per joined primary-key lookup
     assert reads <= 2 * LIMIT + 10, reads
@@ -166,25 +121,7 @@ def test_a_deep_page_reads_about_limit_rows_not_the_rows_before_it(
 
 @pytest.fixture(scope="module")
 def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDatabase]:
-    path = tmp_path_factory.mktemp("plans") / "pixy.db"
-    database = SQLiteDatabase(Settings(_env_file=None, db_host=None, sqlite_path=path))
-    with database.context() as db:
-        db.begin_transaction()
-        for image, tags in _rows():
-            times = (time_text(image[10]), time_text(image[11]))
-            db.cursor.execute(
-                "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
-                " author, is_private, storage_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*image[:10], *times),
-            )
-            db.cursor.executemany(
-                "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(*row[:4], time_text(row[4])) for row in tags],
-            )
-        db.cursor.execute("ANALYZE")
-        db.commit_transaction()
+    database = seed_sqlite(tmp_path_factory.mktemp("plans") / "pixy.db", _rows())
     yield database
     database.close()
 
@@ -194,8 +131,6 @@ def test_each_sqlite_listing_uses_an_index_without_a_sort(
     sqlite_seeded: SQLiteDatabase, label: str
 ) -> None:
     query, index = CASES[label]
-    sql, params = _page_sql(SQLITE, query)
-    with sqlite_seeded.context() as db:
-        plan = [str(row[3]) for row in db.cursor.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    plan = sqlite_plan(sqlite_seeded, query)
     assert index in plan[0], plan
     assert not any("TEMP B-TREE" in step or "SCAN" in step for step in plan), plan

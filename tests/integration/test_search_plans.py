@@ -18,13 +18,17 @@ import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from core.records import PageQuery, Visibility
-from core.settings import Settings
-from data.dialect import Dialect
-from data.mysql.dialect import MYSQL
-from data.repositories.images import list_page_sql
 from data.sqlite.database import SQLiteDatabase
-from data.sqlite.dialect import SQLITE, time_text
+from data.sqlite.dialect import SQLITE
 from tests.support.mysql_fixtures import empty_tables
+from tests.support.plans import (
+    handler_reads,
+    mysql_plan,
+    page_sql,
+    seed_mysql,
+    seed_sqlite,
+    sqlite_plan,
+)
 
 ROWS = 2000
 RARE = 7  # rows whose prompt has the word "zebra"
@@ -60,45 +64,12 @@ def _rows() -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
         yield image, tags
 
 
-INSERT_IMAGE = (
-    "INSERT INTO images (id, guid, prompt, filename, content_type, size_bytes, sha256,"
-    " author, is_private, storage_key, created_at, updated_at)"
-)
-INSERT_TAG = "INSERT INTO image_tags (image_id, tag, ordinal, is_private, created_at)"
-
-
 @pytest.fixture(scope="module")
 def seeded(mysql_admin: MySQLConnectionAbstract) -> Iterator[MySQLConnectionAbstract]:
     """The MySQL test database with ROWS images, analysed; emptied afterwards."""
-    empty_tables(mysql_admin)
-    cursor = mysql_admin.cursor()
-    images: list[tuple[Any, ...]] = []
-    tags: list[tuple[Any, ...]] = []
-    for image, image_tags in _rows():
-        images.append((*image[:10], image[10].replace(tzinfo=None), image[11].replace(tzinfo=None)))
-        tags.extend((*row[:4], row[4].replace(tzinfo=None)) for row in image_tags)
-    cursor.executemany(INSERT_IMAGE + " VALUES (" + ", ".join(["%s"] * 12) + ")", images)
-    cursor.executemany(INSERT_TAG + " VALUES (%s, %s, %s, %s, %s)", tags)
-    cursor.execute("ANALYZE TABLE images, image_tags")
-    cursor.fetchall()
-    cursor.close()
+    seed_mysql(mysql_admin, _rows())
     yield mysql_admin
     empty_tables(mysql_admin)
-
-
-def _page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, dict[str, Any]]:
-    """What the repository runs for ``query``, in ``dialect``'s placeholder style."""
-    sql, params = list_page_sql(dialect, query)
-    return dialect.sql(sql), params
-
-
-def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict[str, Any]]:
-    sql, params = _page_sql(MYSQL, query)
-    cursor = connection.cursor(dictionary=True)
-    cursor.execute("EXPLAIN " + sql, params)
-    plan = list(cursor.fetchall())
-    cursor.close()
-    return plan  # type: ignore[return-value]
 
 
 @pytest.mark.mysql
@@ -106,7 +77,7 @@ def _explain(connection: MySQLConnectionAbstract, query: PageQuery) -> list[dict
 def test_each_mysql_search_is_driven_by_the_fulltext_index(
     seeded: MySQLConnectionAbstract, label: str
 ) -> None:
-    plan = _explain(seeded, CASES[label])
+    plan = mysql_plan(seeded, CASES[label])
     first, rest = plan[0], plan[1:]
     assert (first["table"], first["type"], first["key"]) == ("i", "fulltext", FULLTEXT_INDEX), plan
     for row in plan:
@@ -119,35 +90,14 @@ def test_each_mysql_search_is_driven_by_the_fulltext_index(
 def test_a_rare_word_reads_about_its_matches_not_the_table(
     seeded: MySQLConnectionAbstract,
 ) -> None:
-    sql, params = _page_sql(MYSQL, PageQuery(words=["zebra"], limit=50))
-    cursor = seeded.cursor()
-    cursor.execute("FLUSH STATUS")
-    cursor.execute(sql, params)
-    returned = len(cursor.fetchall())
-    cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%'")
-    reads = sum(int(str(value)) for _, value in cursor.fetchall())
-    cursor.close()
+    returned, reads = handler_reads(seeded, PageQuery(words=["zebra"], limit=50))
     assert 0 < returned <= RARE
     assert reads <= 10 * RARE, reads  # a full scan would read about ROWS
 
 
 @pytest.fixture(scope="module")
 def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDatabase]:
-    path = tmp_path_factory.mktemp("search-plans") / "pixy.db"
-    database = SQLiteDatabase(Settings(_env_file=None, db_host=None, sqlite_path=path))
-    with database.context() as db:
-        db.begin_transaction()
-        for image, tags in _rows():
-            times = (time_text(image[10]), time_text(image[11]))
-            db.cursor.execute(
-                INSERT_IMAGE + " VALUES (" + ", ".join(["?"] * 12) + ")", (*image[:10], *times)
-            )
-            db.cursor.executemany(
-                INSERT_TAG + " VALUES (?, ?, ?, ?, ?)",
-                [(*row[:4], time_text(row[4])) for row in tags],
-            )
-        db.cursor.execute("ANALYZE")
-        db.commit_transaction()
+    database = seed_sqlite(tmp_path_factory.mktemp("search-plans") / "pixy.db", _rows())
     yield database
     database.close()
 
@@ -156,16 +106,14 @@ def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteDa
 def test_each_sqlite_search_is_driven_by_the_fts5_index(
     sqlite_seeded: SQLiteDatabase, label: str
 ) -> None:
-    sql, params = _page_sql(SQLITE, CASES[label])
-    with sqlite_seeded.context() as db:
-        plan = [str(row[3]) for row in db.cursor.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    plan = sqlite_plan(sqlite_seeded, CASES[label])
     assert plan[0].startswith("SCAN f VIRTUAL TABLE INDEX"), plan
     assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert not any(step.startswith("SCAN i") for step in plan), plan
 
 
 def test_the_fts5_index_was_filled_by_its_trigger(sqlite_seeded: SQLiteDatabase) -> None:
-    sql, params = _page_sql(SQLITE, PageQuery(words=["zebra"], limit=50))
+    sql, params = page_sql(SQLITE, PageQuery(words=["zebra"], limit=50))
     with sqlite_seeded.context() as db:
         found = db.cursor.execute(sql, params).fetchall()
     assert 0 < len(found) <= RARE
