@@ -11,6 +11,9 @@ several uvicorn workers add up; ``web/metrics.py`` reads them for ``GET /metrics
   A creation refused by our own rate limit counts as ``rate_limited`` too.
 - ``pixyproxy_blob_compensating_deletes_total{result}``: blobs deleted because their row
   did not commit (``ok``, or ``failed``: left for ``pixyproxy reconcile``).
+- ``pixyproxy_renditions_after_create_total{result}``: what became of each new image's
+  renditions right after its commit: ``queued`` (handed to the pool, or made inline) or
+  ``deferred`` (the pool was full: they are made on the image's first request).
 - ``pixyproxy_db_connections_in_use{backend}``: database units of work open right now
   (each holds one pooled connection), summed over the live workers.
 
@@ -52,6 +55,11 @@ COMPENSATING_DELETES = Counter(
     "Blobs deleted because the row of their image did not commit, by result.",
     ["result"],
 )
+RENDITIONS_AFTER_CREATE = Counter(
+    "pixyproxy_renditions_after_create",
+    "New images' renditions after the commit: queued, or deferred to the first request.",
+    ["result"],
+)
 DB_CONNECTIONS_IN_USE = Gauge(
     "pixyproxy_db_connections_in_use",
     "Database connections held by open units of work (all live workers), by backend.",
@@ -67,6 +75,8 @@ def initialise_labels() -> None:
         GENERATION_SECONDS.labels(outcome)
     for result in ("ok", "failed"):
         COMPENSATING_DELETES.labels(result)
+    for result in ("queued", "deferred"):
+        RENDITIONS_AFTER_CREATE.labels(result)
 
 
 def generation_outcome(exc: BaseException | None) -> str:
@@ -101,6 +111,11 @@ def observed_generation() -> Iterator[None]:
 def record_compensating_delete(*, deleted: bool) -> None:
     """Count one compensating blob delete (``deleted=False``: it failed)."""
     COMPENSATING_DELETES.labels("ok" if deleted else "failed").inc()
+
+
+def record_renditions_after_create(*, deferred: bool) -> None:
+    """Count one new image's renditions as queued, or deferred to its first request."""
+    RENDITIONS_AFTER_CREATE.labels("deferred" if deferred else "queued").inc()
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from core.models import ImageDetail, StoredImage, StoredRendition
 from data.database import Database
 from service import imaging
 from service.imaging import RenditionKind
+from service.metrics import record_renditions_after_create
 from service.transaction import transaction
 from storage.blob_store import BlobStore
 
@@ -89,11 +90,14 @@ class Renditions:
 
     def after_commit(self, image_id: int, guid: str, data: bytes) -> None:
         """Make the renditions of a just-committed image (``data``: its original)."""
+        deferred = self._pool is not None and not self._slots.acquire(blocking=False)
+        # Counted, and logged at DEBUG only: under load this happens on every create.
+        record_renditions_after_create(deferred=deferred)
         if self._pool is None:
             self._make_quietly(image_id, guid, data)
             return
-        if not self._slots.acquire(blocking=False):
-            logger.info("rendition pool full: %s gets its renditions on first request", guid)
+        if deferred:
+            logger.debug("rendition pool full: %s gets its renditions on first request", guid)
             return
         try:
             future = self._pool.submit(self._make_quietly, image_id, guid, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from prometheus_client import REGISTRY
 
 from core.exceptions import RecordNotFoundError
 from core.models import ImageDetailCreate
@@ -15,6 +16,8 @@ from service.renditions import Renditions, rendition_key
 from tests.fakes.blobs import InMemoryBlobStore
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.generator import FakeImageGenerator
+
+COUNTER = "pixyproxy_renditions_after_create_total"
 
 
 class World:
@@ -93,4 +96,35 @@ def test_the_pool_makes_them_after_the_commit_off_the_request_path() -> None:
     gate.set()
     world.renditions.drain()
     assert rendition_key(first, "thumbnail") in world.blobs.blobs
+    world.renditions.close()
+
+
+def test_a_full_pool_defers_renditions_to_the_first_request_and_counts_it() -> None:
+    world = World()
+    world.renditions = Renditions(world.database, world.blobs, workers=1, max_pending=1)
+    world.backends = Backends(
+        database=world.database,
+        blobs=world.blobs,
+        generator=world.backends.generator,
+        renditions=world.renditions,
+    )
+    gate = threading.Event()
+    original = world.renditions.make
+
+    def slow_make(*args: object, **kwargs: object) -> object:
+        assert gate.wait(10)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    world.renditions.make = slow_make  # type: ignore[method-assign,assignment]
+    queued = REGISTRY.get_sample_value(COUNTER, {"result": "queued"}) or 0.0
+    deferred = REGISTRY.get_sample_value(COUNTER, {"result": "deferred"}) or 0.0
+    world.create()  # takes the only slot and waits at the gate
+    second = world.create()
+    assert REGISTRY.get_sample_value(COUNTER, {"result": "queued"}) == queued + 1
+    assert REGISTRY.get_sample_value(COUNTER, {"result": "deferred"}) == deferred + 1
+    gate.set()
+    world.renditions.drain()
+    assert rendition_key(second, "thumbnail") not in world.blobs.blobs
+    content = world.images().get_image_content(second, rendition=RenditionKind.THUMBNAIL)
+    assert b"".join(content.chunks).startswith(b"RIFF")
     world.renditions.close()
