@@ -7,6 +7,8 @@ import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
@@ -66,3 +68,7 @@ def configure_logging(fmt: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # At DEBUG these log request URLs and signed headers, and a presigned S3 URL is a
+    # credential until it expires: they stay at INFO or above whatever LOG_LEVEL says.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

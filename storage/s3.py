@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError
 
 from core.exceptions import (
     BlobNotFoundError,
@@ -24,18 +25,23 @@ from core.exceptions import (
 )
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
+from storage.s3_reads import PresignedReads, error_of
 
 if TYPE_CHECKING:
-    from botocore.response import StreamingBody
     from types_boto3_s3 import S3Client
+    from urllib3 import BaseHTTPResponse
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
-def _error_code(exc: ClientError) -> str:
-    """The S3 error code, reduced to safe characters for a message."""
-    code = str(exc.response.get("Error", {}).get("Code", "unknown"))
+def _safe_code(code: str) -> str:
+    """An S3 error code reduced to safe characters, for a message."""
     return re.sub(r"[^A-Za-z0-9_.-]", "", code)[:64] or "unknown"
+
+
+def _error_code(exc: ClientError) -> str:
+    """The S3 error code of ``exc``, reduced to safe characters."""
+    return _safe_code(str(exc.response.get("Error", {}).get("Code", "unknown")))
 
 
 def _unavailable(operation: str, exc: Exception) -> BlobStoreUnavailableError:
@@ -57,14 +63,32 @@ def _check_range(start: int | None, end: int | None) -> None:
         raise ValueError(f"invalid byte range {start}-{end}")
 
 
-def _chunks(body: StreamingBody) -> Iterator[bytes]:
-    """Chunks of ``body``; the body is closed on exhaustion, error or ``close()``."""
+def _chunks(raw: BaseHTTPResponse, length: int | None) -> Iterator[bytes]:
+    """An object's body in chunks; one shorter than its ``Content-Length`` is an error.
+
+    A body read to its end gives its connection back to the pool; one closed or failed
+    midway closes its connection (unread bytes must not reach the next request).
+    """
+    received = 0
+    complete = False
     try:
-        yield from body.iter_chunks(CHUNK_SIZE)
-    except (BotoCoreError, OSError) as exc:
-        raise _unavailable("read", exc) from exc
+        for chunk in raw.stream(CHUNK_SIZE, decode_content=False):
+            received += len(chunk)
+            yield chunk
+        complete = length is None or received == length
+    except (BotoCoreError, HTTPError, OSError) as exc:
+        # Not chained: urllib3's and botocore's errors carry the presigned URL, which
+        # is a credential until it expires (storage/s3_reads.py).
+        raise _unavailable("read", exc) from None
     finally:
-        body.close()
+        if complete:
+            raw.release_conn()
+        else:
+            raw.close()
+    if not complete:
+        raise BlobStoreUnavailableError(
+            f"The blob store is unavailable (read: {received} of {length} bytes)."
+        )
 
 
 class S3BlobStore(BlobStore):
@@ -107,6 +131,14 @@ class S3BlobStore(BlobStore):
             s3={"addressing_style": "path" if endpoint else "auto"},
         )
         self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+        self._reads = PresignedReads(
+            self._client,
+            self.bucket,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            attempts=max_attempts,
+            max_pool_connections=max_pool_connections,
+        )
         self._presign_client: S3Client = session.client(
             "s3",
             endpoint_url=public_endpoint,
@@ -125,28 +157,31 @@ class S3BlobStore(BlobStore):
             raise _unavailable("put", exc) from exc
 
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
-        """Stream the object, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks."""
-        _check_range(start, end)
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if start or end is not None:
-            params["Range"] = f"bytes={start or 0}-{'' if end is None else end}"
-        try:
-            response = self._client.get_object(**params)
-        except ClientError as exc:
-            if _error_code(exc) == "InvalidRange":
-                raise RangeNotSatisfiableError(self._size_from(exc, key)) from exc
-            raise _translate("open", exc) from exc
-        except BotoCoreError as exc:
-            raise _unavailable("open", exc) from exc
-        body = response["Body"]
-        return BlobStream(_chunks(body), closer=body)
+        """Stream the object, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks.
 
-    def _size_from(self, exc: ClientError, key: str) -> int:
-        """The object's size from an ``InvalidRange`` answer, else from a HEAD."""
-        size = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
-        if size.isdigit():
-            return int(size)
-        return self.stat(key).size
+        Sent as a presigned GET (``storage/s3_reads.py``), not ``get_object``: same
+        errors, less CPU per read.
+        """
+        _check_range(start, end)
+        byte_range = None
+        if start or end is not None:
+            byte_range = f"bytes={start or 0}-{'' if end is None else end}"
+        try:
+            response = self._reads.get(key, byte_range)
+        except BotoCoreError as exc:
+            raise _unavailable("open", exc) from None  # not chained: the error names the URL
+        if response.status_code in (200, 206):
+            header = response.headers.get("Content-Length")
+            length = int(header) if header is not None and header.isdigit() else None
+            return BlobStream(_chunks(response.raw, length), closer=response.raw)
+        code, size = error_of(response)
+        if code == "InvalidRange":
+            raise RangeNotSatisfiableError(int(size) if size.isdigit() else self.stat(key).size)
+        if response.status_code == 404 and code in _NOT_FOUND_CODES:
+            raise BlobNotFoundError
+        raise BlobStoreUnavailableError(
+            f"The blob store is unavailable (open: error {_safe_code(code)})."
+        )
 
     def stat(self, key: str) -> BlobInfo:
         """Size and modification time from a HEAD request."""
@@ -196,6 +231,7 @@ class S3BlobStore(BlobStore):
             raise _unavailable("presign", exc) from exc
 
     def close(self) -> None:
-        """Release both clients' connection pools."""
+        """Release both clients' connection pools and the reads'."""
+        self._reads.close()
         self._client.close()
         self._presign_client.close()

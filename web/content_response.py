@@ -22,6 +22,7 @@ from web.http_content import (
     parse_range_header,
 )
 from web.metrics import BLOB_BYTES_STREAMED, route_label
+from web.threads import in_blob_thread
 
 
 class BlobStreamingResponse(StreamingResponse):
@@ -88,7 +89,7 @@ def representation_headers(detail: ImageDetail, *, download: bool) -> dict[str, 
     }
 
 
-def content_response(
+async def content_response(
     images: ImageService,
     guid: str,
     request: Request,
@@ -97,6 +98,24 @@ def content_response(
     rendition: RenditionKind | None = None,
 ) -> Response:
     """Answer GET or HEAD of ``/content`` (or of a rendition): redirect, 304, 206 or 200.
+
+    The row read and the blob's first chunk block: they run in one hop to the blob
+    threads (``web/threads.py``).
+    """
+    return await in_blob_thread(
+        _content_response, images, guid, request, download=download, rendition=rendition
+    )
+
+
+def _content_response(
+    images: ImageService,
+    guid: str,
+    request: Request,
+    *,
+    download: bool,
+    rendition: RenditionKind | None,
+) -> Response:
+    """:func:`content_response`, in a worker thread.
 
     One unit of work per request: the row (and the rendition's) is read once
     (``find_image_content``), and the conditional headers are decided from it before

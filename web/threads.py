@@ -3,13 +3,19 @@
 FastAPI runs a plain ``def`` route through ``anyio.to_thread.run_sync``: a checkpoint
 (an extra turn of the event loop), a capacity limiter, a cancel scope and a future per
 call. The database and blob calls of the read routes are short, so that machinery cost
-as much CPU as the call itself (bench/README.md). ``in_thread`` hands the call to the
-event loop's executor with ``run_in_executor`` instead, carrying the context variables
-(the request id of the log lines) along, as anyio does.
+as much CPU as the call itself (bench/README.md). These hand the call to an executor
+with ``run_in_executor`` instead, carrying the context variables (the request id of the
+log lines) along, as anyio does. Two executors, so that one kind of wait cannot take
+every thread from the other:
 
-Only for the database reads (detail and list), which the pool bounds (a checkout waits
-at most ``DB_POOL_TIMEOUT``): the loop's default executor has few threads, so calls that
-may wait long on something else (generation, blob reads) stay on FastAPI's thread pool.
+- :func:`in_thread`, the event loop's default executor, for the database reads (detail
+  and list): one thread per pooled connection (set in ``web/app.py``), and the pool
+  bounds every wait (``DB_POOL_TIMEOUT``);
+- :func:`in_blob_thread`, ``BLOB_THREADS`` threads, for the content routes, which read
+  the row and then wait on the blob store (an S3 read may wait ``read_timeout``): as many
+  threads as the S3 store keeps connections (``storage/s3.py``).
+
+Generation and other long calls stay on FastAPI's thread pool (``def`` routes).
 """
 
 from __future__ import annotations
@@ -18,13 +24,28 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+BLOB_THREADS = 32
+# Threads start on demand, so an idle process holds none.
+_blob_executor = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="blob-read")
+
+
+async def _run(executor: Executor | None, call: Callable[[], T]) -> T:
+    """``call()`` on ``executor`` (``None``: the loop's default), in this context."""
+    in_context = functools.partial(contextvars.copy_context().run, call)
+    return await asyncio.get_running_loop().run_in_executor(executor, in_context)
+
 
 async def in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run ``func(*args, **kwargs)`` in a worker thread and return its result."""
-    call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(None, call)
+    """Run ``func(*args, **kwargs)`` on the database-read threads and return its result."""
+    return await _run(None, functools.partial(func, *args, **kwargs))
+
+
+async def in_blob_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``func(*args, **kwargs)`` on the blob threads and return its result."""
+    return await _run(_blob_executor, functools.partial(func, *args, **kwargs))

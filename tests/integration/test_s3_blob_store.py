@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +152,11 @@ def test_credentials_never_appear_in_error_messages(
             assert key_id not in text
             assert secret not in text
         assert secret not in str(error.__cause__)
+        # Reads are presigned GETs: the signed URL is a credential too, so it is never
+        # in the error, its chain or the traceback a log line would carry.
+        logged = "".join(traceback.format_exception(error))
+        assert "X-Amz-Signature" not in logged
+        assert key_id not in logged
 
 
 def test_build_blob_store_picks_local_files_without_a_bucket(tmp_path: Path) -> None:
@@ -228,3 +237,69 @@ def test_local_ping_creates_the_folder_and_fails_when_it_cannot(tmp_path: Path) 
     assert (tmp_path / "new" / "blobs").is_dir()
     (tmp_path / "a-file").write_bytes(b"")
     raises_unavailable_quickly(LocalBlobStore(tmp_path / "a-file").ping)
+
+
+class ScriptedS3(ThreadingHTTPServer):
+    """An endpoint that answers each GET with the next scripted (status, headers, body)."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str], bytes]]) -> None:
+        self.script = script
+        self.requests: list[str] = []
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ScriptedS3
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        status, headers, body = self.server.script.pop(0)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        if int(headers.get("Content-Length", len(body))) != len(body):
+            self.close_connection = True  # a truncated body: hang up, as a dying server does
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@contextlib.contextmanager
+def scripted_s3(script: list[tuple[int, dict[str, str], bytes]]) -> Iterator[ScriptedS3]:
+    """Serve ``script`` in a thread for the block."""
+    server = ScriptedS3(script)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_body_cut_short_is_unavailable_not_a_shorter_image() -> None:
+    whole = {"Content-Length": "10"}
+    with scripted_s3([(200, whole, b"abc"), (200, whole, b"0123456789")]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        with pytest.raises(BlobStoreUnavailableError):
+            b"".join(store.open("images/a.png"))
+        assert b"".join(store.open("images/a.png")) == b"0123456789"
+    assert all(path.startswith(f"/{store.bucket}/images/a.png?") for path in s3.requests)
+
+
+def test_a_throttled_or_failing_read_is_retried_once_then_unavailable() -> None:
+    slow_down = (503, {"Content-Length": "0"}, b"")
+    ok = (200, {"Content-Length": "2"}, b"ok")
+    with scripted_s3([slow_down, ok, slow_down, slow_down]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        assert b"".join(store.open("images/a.png")) == b"ok"
+        error = raises_unavailable_quickly(lambda: store.open("images/a.png"))
+    assert "503" in error.message
+    assert len(s3.requests) == 4

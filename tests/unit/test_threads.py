@@ -1,15 +1,21 @@
-"""``in_thread``: the read routes' one hop to a worker thread."""
+"""``in_thread`` and ``in_blob_thread``: the read routes' one hop to a worker thread."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
-from web.threads import in_thread
+from web.threads import in_blob_thread, in_thread
 
+HOPS = pytest.mark.parametrize("hop", [in_thread, in_blob_thread], ids=["db", "blob"])
+
+Hop = Callable[..., Awaitable[Any]]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
@@ -19,19 +25,39 @@ def seen_from_worker(suffix: str, *, twice: bool = False) -> tuple[str, int]:
     return (value * 2 if twice else value), threading.get_ident()
 
 
-def test_runs_off_the_event_loop_with_the_callers_context_and_arguments() -> None:
+@HOPS
+def test_runs_off_the_event_loop_with_the_callers_context_and_arguments(hop: Hop) -> None:
     async def main() -> tuple[str, int]:
         request_id.set("req-42")
-        return await in_thread(seen_from_worker, "!", twice=True)
+        return await hop(seen_from_worker, "!", twice=True)
 
     value, worker = asyncio.run(main())
     assert value == "req-42!req-42!"
     assert worker != threading.get_ident()
 
 
-def test_the_callees_exception_reaches_the_caller() -> None:
+@HOPS
+def test_the_callees_exception_reaches_the_caller(hop: Hop) -> None:
     def fail() -> None:
         raise LookupError("not here")
 
     with pytest.raises(LookupError, match="not here"):
-        asyncio.run(in_thread(fail))
+        asyncio.run(hop(fail))
+
+
+def test_blob_reads_do_not_wait_for_busy_database_threads() -> None:
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(1))
+        release = threading.Event()
+        busy = in_thread(release.wait, 10)  # the only database thread, held
+        task = asyncio.ensure_future(busy)
+        await asyncio.sleep(0.05)  # the task has taken the thread
+        try:
+            value, _ = await asyncio.wait_for(in_blob_thread(seen_from_worker, "blob"), 5)
+        finally:
+            release.set()
+            await task
+        return value
+
+    assert asyncio.run(main()) == "-blob"

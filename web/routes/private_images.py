@@ -77,11 +77,11 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=CONTENT_RESPONSES,
 )
-def get_private_image_content(
+async def get_private_image_content(
     guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:
     """The bytes of one of the caller's private images (never redirected)."""
-    return content_response(images, str(guid), request, download=download)
+    return await content_response(images, str(guid), request, download=download)
 
 
 RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -97,11 +97,11 @@ RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=RENDITION_RESPONSES,
 )
-def get_private_image_thumbnail(
+async def get_private_image_thumbnail(
     guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:
     """The thumbnail: WebP, longest side 256 px, delivered exactly as ``/content``."""
-    return content_response(
+    return await content_response(
         images, str(guid), request, download=download, rendition=RenditionKind.THUMBNAIL
     )
 
@@ -113,11 +113,11 @@ def get_private_image_thumbnail(
     response_class=Response,
     responses=RENDITION_RESPONSES,
 )
-def get_private_image_preview(
+async def get_private_image_preview(
     guid: UUID, images: PrivateImages, request: Request, download: bool = False
 ) -> Response:
     """The preview: WebP, longest side 1024 px, delivered exactly as ``/content``."""
-    return content_response(
+    return await content_response(
         images, str(guid), request, download=download, rendition=RenditionKind.PREVIEW
     )
 

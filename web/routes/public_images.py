@@ -71,11 +71,11 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=CONTENT_RESPONSES,
 )
-def get_image_content(
+async def get_image_content(
     guid: UUID, images: PublicImages, request: Request, download: bool = False
 ) -> Response:
     """The image bytes; ranges, conditional requests and HEAD are supported."""
-    return content_response(images, str(guid), request, download=download)
+    return await content_response(images, str(guid), request, download=download)
 
 
 RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -91,11 +91,11 @@ RENDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=RENDITION_RESPONSES,
 )
-def get_image_thumbnail(
+async def get_image_thumbnail(
     guid: UUID, images: PublicImages, request: Request, download: bool = False
 ) -> Response:
     """The thumbnail: WebP, longest side 256 px, delivered exactly as ``/content``."""
-    return content_response(
+    return await content_response(
         images, str(guid), request, download=download, rendition=RenditionKind.THUMBNAIL
     )
 
@@ -107,11 +107,11 @@ def get_image_thumbnail(
     response_class=Response,
     responses=RENDITION_RESPONSES,
 )
-def get_image_preview(
+async def get_image_preview(
     guid: UUID, images: PublicImages, request: Request, download: bool = False
 ) -> Response:
     """The preview: WebP, longest side 1024 px, delivered exactly as ``/content``."""
-    return content_response(
+    return await content_response(
         images, str(guid), request, download=download, rendition=RenditionKind.PREVIEW
     )
 
