@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +15,7 @@ from web.threads import in_blob_thread, in_thread
 
 HOPS = pytest.mark.parametrize("hop", [in_thread, in_blob_thread], ids=["db", "blob"])
 
-Hop = Callable[..., Awaitable[Any]]
+Hop = Callable[..., Coroutine[Any, Any, Any]]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
@@ -29,7 +29,8 @@ def seen_from_worker(suffix: str, *, twice: bool = False) -> tuple[str, int]:
 def test_runs_off_the_event_loop_with_the_callers_context_and_arguments(hop: Hop) -> None:
     async def main() -> tuple[str, int]:
         request_id.set("req-42")
-        return await hop(seen_from_worker, "!", twice=True)
+        seen: tuple[str, int] = await hop(seen_from_worker, "!", twice=True)
+        return seen
 
     value, worker = asyncio.run(main())
     assert value == "req-42!req-42!"
