@@ -7,9 +7,10 @@ startup; every botocore error is translated here into the core exceptions and ch
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -25,11 +26,14 @@ from core.exceptions import (
 )
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
-from storage.s3_reads import PresignedReads, error_of
+from storage.s3_reads import RETRYABLE_STATUSES, PresignedReads, error_of
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from types_boto3_s3 import S3Client
     from urllib3 import BaseHTTPResponse
+
+logger = logging.getLogger(__name__)
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -91,6 +95,16 @@ def _chunks(raw: BaseHTTPResponse, length: int | None) -> Iterator[bytes]:
         )
 
 
+def _body_chunks(body: StreamingBody) -> Iterator[bytes]:
+    """Chunks of a ``get_object`` body; the body is closed on exhaustion, error or close."""
+    try:
+        yield from body.iter_chunks(CHUNK_SIZE)
+    except (BotoCoreError, OSError) as exc:
+        raise _unavailable("read", exc) from exc
+    finally:
+        body.close()
+
+
 class S3BlobStore(BlobStore):
     """Blobs as objects in one S3 bucket.
 
@@ -131,6 +145,7 @@ class S3BlobStore(BlobStore):
             s3={"addressing_style": "path" if endpoint else "auto"},
         )
         self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+        self._presigned_reads = True
         self._reads = PresignedReads(
             self._client,
             self.bucket,
@@ -159,29 +174,62 @@ class S3BlobStore(BlobStore):
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
         """Stream the object, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks.
 
-        Sent as a presigned GET (``storage/s3_reads.py``), not ``get_object``: same
-        errors, less CPU per read.
+        Sent as a presigned GET (``storage/s3_reads.py``): same answers as ``get_object``
+        for less CPU. An answer it cannot take as it is (a redirect to the bucket's
+        region, a bucket policy that refuses presigned URLs, any other 3xx/4xx) is left
+        to ``get_object``, and when that works, every later read of this store uses it.
         """
         _check_range(start, end)
         byte_range = None
         if start or end is not None:
             byte_range = f"bytes={start or 0}-{'' if end is None else end}"
+        if not self._presigned_reads:
+            return self._get_object(key, byte_range)
         try:
             response = self._reads.get(key, byte_range)
         except BotoCoreError as exc:
             raise _unavailable("open", exc) from None  # not chained: the error names the URL
-        if response.status_code in (200, 206):
+        status = response.status_code
+        if status in (200, 206):
             header = response.headers.get("Content-Length")
             length = int(header) if header is not None and header.isdigit() else None
             return BlobStream(_chunks(response.raw, length), closer=response.raw)
         code, size = error_of(response)
         if code == "InvalidRange":
             raise RangeNotSatisfiableError(int(size) if size.isdigit() else self.stat(key).size)
-        if response.status_code == 404 and code in _NOT_FOUND_CODES:
+        if status == 404 and code == "NoSuchKey":
             raise BlobNotFoundError
-        raise BlobStoreUnavailableError(
-            f"The blob store is unavailable (open: error {_safe_code(code)})."
+        if status in RETRYABLE_STATUSES:  # already retried
+            raise BlobStoreUnavailableError(
+                f"The blob store is unavailable (open: error {_safe_code(code)})."
+            )
+        stream = self._get_object(key, byte_range)
+        self._presigned_reads = False
+        logger.warning(
+            "S3 refused a presigned read (%d %s) that get_object made: reads use get_object",
+            status,
+            _safe_code(code),
         )
+        return stream
+
+    def _get_object(self, key: str, byte_range: str | None) -> BlobStream:
+        """:meth:`open` through boto3's ``get_object``."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if byte_range:
+            params["Range"] = byte_range
+        try:
+            response = self._client.get_object(**params)
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRange":
+                size = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
+                raise RangeNotSatisfiableError(
+                    int(size) if size.isdigit() else self.stat(key).size
+                ) from exc
+            raise _translate("open", exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable("open", exc) from exc
+        body = response["Body"]
+        return BlobStream(_body_chunks(body), closer=body)
 
     def stat(self, key: str) -> BlobInfo:
         """Size and modification time from a HEAD request."""

@@ -239,11 +239,19 @@ def test_local_ping_creates_the_folder_and_fails_when_it_cannot(tmp_path: Path) 
     raises_unavailable_quickly(LocalBlobStore(tmp_path / "a-file").ping)
 
 
-class ScriptedS3(ThreadingHTTPServer):
-    """An endpoint that answers each GET with the next scripted (status, headers, body)."""
+Answer = tuple[int, dict[str, str], bytes]
 
-    def __init__(self, script: list[tuple[int, dict[str, str], bytes]]) -> None:
+
+class ScriptedS3(ThreadingHTTPServer):
+    """An endpoint that answers each GET with the next scripted (status, headers, body).
+
+    GETs signed in the URL (presigned) take from ``script``, those signed in headers
+    (boto3's ``get_object``) from ``header_script``.
+    """
+
+    def __init__(self, script: list[Answer], header_script: list[Answer] | None = None) -> None:
         self.script = script
+        self.header_script = header_script or []
         self.requests: list[str] = []
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
 
@@ -258,7 +266,9 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append(self.path)
-        status, headers, body = self.server.script.pop(0)
+        presigned = "X-Amz-Signature=" in self.path
+        script = self.server.script if presigned else self.server.header_script
+        status, headers, body = script.pop(0)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -272,9 +282,11 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def scripted_s3(script: list[tuple[int, dict[str, str], bytes]]) -> Iterator[ScriptedS3]:
-    """Serve ``script`` in a thread for the block."""
-    server = ScriptedS3(script)
+def scripted_s3(
+    script: list[Answer], header_script: list[Answer] | None = None
+) -> Iterator[ScriptedS3]:
+    """Serve the scripts in a thread for the block."""
+    server = ScriptedS3(script, header_script)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -303,3 +315,15 @@ def test_a_throttled_or_failing_read_is_retried_once_then_unavailable() -> None:
         error = raises_unavailable_quickly(lambda: store.open("images/a.png"))
     assert "503" in error.message
     assert len(s3.requests) == 4
+
+
+def test_a_bucket_that_refuses_presigned_reads_is_read_through_get_object() -> None:
+    denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    refused = (403, {"Content-Length": str(len(denied))}, denied)
+    image = (200, {"Content-Length": "5"}, b"image")
+    with scripted_s3([refused], [image, image]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        assert b"".join(store.open("images/a.png")) == b"image"
+        assert b"".join(store.open("images/a.png")) == b"image"  # straight to get_object
+    presigned = ["X-Amz-Signature=" in path for path in s3.requests]
+    assert presigned == [True, False, False]
