@@ -90,20 +90,22 @@ class Renditions:
 
     def after_commit(self, image_id: int, guid: str, data: bytes) -> None:
         """Make the renditions of a just-committed image (``data``: its original)."""
-        deferred = self._pool is not None and not self._slots.acquire(blocking=False)
-        # Counted, and logged at DEBUG only: under load this happens on every create.
-        record_renditions_after_create(deferred=deferred)
         if self._pool is None:
+            record_renditions_after_create(deferred=False)
             self._make_quietly(image_id, guid, data)
             return
-        if deferred:
+        if not self._slots.acquire(blocking=False):
+            # Counted, and logged at DEBUG only: under load this happens on every create.
+            record_renditions_after_create(deferred=True)
             logger.debug("rendition pool full: %s gets its renditions on first request", guid)
             return
         try:
             future = self._pool.submit(self._make_quietly, image_id, guid, data)
-        except RuntimeError:  # shutting down
+        except RuntimeError:  # shutting down: made on first request
             self._slots.release()
+            record_renditions_after_create(deferred=True)
             return
+        record_renditions_after_create(deferred=False)
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._done)

@@ -1,20 +1,23 @@
 """The S3 blob store (AWS, MinIO or any S3-compatible endpoint) on boto3.
 
 The client is built without a network call, so an unreachable bucket never stops
-startup; every botocore error is translated here into the core exceptions and chained
-``from`` the original. Messages carry the S3 error code only, never credentials.
+startup; every botocore error is translated here into the core exceptions, chained
+``from`` the original except on the presigned reads (``storage/s3_reads.py``), whose
+errors name a signed URL. Messages carry the S3 error code only, never credentials.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, SSLError
 from urllib3.exceptions import HTTPError
 
 from core.exceptions import (
@@ -26,7 +29,13 @@ from core.exceptions import (
 )
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
-from storage.s3_reads import RETRYABLE_STATUSES, PresignedReads, error_of
+from storage.s3_reads import (
+    RETRYABLE_STATUSES,
+    BodyChecksum,
+    PresignedReads,
+    S3Error,
+    error_of,
+)
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -34,6 +43,8 @@ if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
 
 logger = logging.getLogger(__name__)
+
+PRESIGNED_PAUSE = 300  # seconds reads use get_object after S3 refused a presigned one
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -67,31 +78,54 @@ def _check_range(start: int | None, end: int | None) -> None:
         raise ValueError(f"invalid byte range {start}-{end}")
 
 
-def _chunks(raw: BaseHTTPResponse, length: int | None) -> Iterator[bytes]:
-    """An object's body in chunks; one shorter than its ``Content-Length`` is an error.
+def _chunks(
+    raw: BaseHTTPResponse, length: int | None, checksum: BodyChecksum | None
+) -> Iterator[bytes]:
+    """An object's body in chunks, checked: its ``Content-Length``, and its checksum.
 
-    A body read to its end gives its connection back to the pool; one closed or failed
-    midway closes its connection (unread bytes must not reach the next request).
+    The checks run before the last chunk is handed on, so a reader that stops at the
+    last chunk (an image that fits in one) gets an error rather than bad bytes. A body
+    read to its end gives its connection back to the pool; one closed or failed midway
+    closes it (unread bytes must not reach the next request).
     """
     received = 0
-    complete = False
+    checked = complete = False
+    failure = None
     try:
         for chunk in raw.stream(CHUNK_SIZE, decode_content=False):
             received += len(chunk)
+            if checksum is not None:
+                checksum.update(chunk)
+            if received == length:
+                _check_body(checksum)
+                checked = True
             yield chunk
-        complete = length is None or received == length
+        if length is not None and received != length:
+            raise BlobStoreUnavailableError(
+                f"The blob store is unavailable (read: {received} of {length} bytes)."
+            )
+        if not checked:
+            _check_body(checksum)
+        complete = True
     except (BotoCoreError, HTTPError, OSError) as exc:
-        # Not chained: urllib3's and botocore's errors carry the presigned URL, which
-        # is a credential until it expires (storage/s3_reads.py).
-        raise _unavailable("read", exc) from None
+        failure = type(exc).__name__
     finally:
         if complete:
             raw.release_conn()
         else:
             raw.close()
-    if not complete:
+    if failure is not None:
+        # Raised here, not in the handler: urllib3's and botocore's errors name the
+        # presigned URL, a credential until it expires; not even as ``__context__``.
+        raise BlobStoreUnavailableError(f"The blob store is unavailable (read: {failure}).")
+
+
+def _check_body(checksum: BodyChecksum | None) -> None:
+    """``BlobStoreUnavailableError`` if the body is not the object S3 described."""
+    if checksum is not None and not checksum.matches():
+        logger.error("S3 object body failed its %s checksum", checksum.algorithm)
         raise BlobStoreUnavailableError(
-            f"The blob store is unavailable (read: {received} of {length} bytes)."
+            f"The blob store is unavailable (read: {checksum.algorithm} checksum mismatch)."
         )
 
 
@@ -109,7 +143,8 @@ class S3BlobStore(BlobStore):
     """Blobs as objects in one S3 bucket.
 
     Built from settings without contacting the endpoint. Calls are bounded by the
-    connect/read timeouts and ``max_attempts`` (botocore's "standard" retry mode);
+    connect/read timeouts and ``max_attempts`` (botocore's "standard" retry mode; the
+    presigned reads retry the same way, without its retry quota: ``s3_reads.py``);
     ``s3_public_endpoint_url``, when set, is used only to sign presigned URLs.
     """
 
@@ -145,7 +180,7 @@ class S3BlobStore(BlobStore):
             s3={"addressing_style": "path" if endpoint else "auto"},
         )
         self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
-        self._presigned_reads = True
+        self._presigned_off_until = 0.0  # monotonic time; see ``open``
         self._reads = PresignedReads(
             self._client,
             self.bucket,
@@ -174,43 +209,86 @@ class S3BlobStore(BlobStore):
     def open(self, key: str, *, start: int | None = None, end: int | None = None) -> BlobStream:
         """Stream the object, or bytes ``start``..``end`` inclusive, in ``CHUNK_SIZE`` chunks.
 
-        Sent as a presigned GET (``storage/s3_reads.py``): same answers as ``get_object``
-        for less CPU. An answer it cannot take as it is (a redirect to the bucket's
-        region, a bucket policy that refuses presigned URLs, any other 3xx/4xx) is left
-        to ``get_object``, and when that works, every later read of this store uses it.
+        Sent as a presigned GET (``storage/s3_reads.py``): the answers of ``get_object``
+        for less CPU. One it cannot take as it is (a bucket policy that refuses presigned
+        URLs, a redirect to the bucket's region, a CA bundle only boto3's profile knows,
+        any other 3xx/4xx) is left to ``get_object``; when that works, reads use it for
+        ``PRESIGNED_PAUSE`` seconds before trying presigned GETs again.
         """
         _check_range(start, end)
         byte_range = None
         if start or end is not None:
             byte_range = f"bytes={start or 0}-{'' if end is None else end}"
-        if not self._presigned_reads:
+        if not self.presigned_reads_on:
             return self._get_object(key, byte_range)
-        try:
-            response = self._reads.get(key, byte_range)
-        except BotoCoreError as exc:
-            raise _unavailable("open", exc) from None  # not chained: the error names the URL
+        answer = self._presigned_answer(key, byte_range)
+        if isinstance(answer, BlobStream):
+            return answer
+        stream = self._get_object(key, byte_range)
+        self._presigned_off_until = time.monotonic() + PRESIGNED_PAUSE
+        logger.warning(
+            "S3 refused a presigned read (%s) that get_object made: get_object for %d s",
+            answer,
+            PRESIGNED_PAUSE,
+        )
+        return stream
+
+    @property
+    def presigned_reads_on(self) -> bool:
+        """Whether reads go as presigned GETs now (``False`` for a while after a refusal)."""
+        return time.monotonic() >= self._presigned_off_until
+
+    def _presigned_answer(self, key: str, byte_range: str | None) -> BlobStream | str:
+        """The read as a presigned GET, or why to leave it to ``get_object``.
+
+        Raises what ``get_object`` would: ``BlobNotFoundError``,
+        ``RangeNotSatisfiableError``, ``BlobStoreUnavailableError`` (a connection error,
+        throttling or a 5xx, after the retry).
+        """
+        response = self._send(key, byte_range)
+        if isinstance(response, AWSResponse) and response.status_code == 403:
+            # Perhaps a reused URL whose credentials were rotated: sign afresh, once.
+            response.raw.close()
+            response = self._send(key, byte_range, fresh=True)
+        if isinstance(response, str):
+            return response
         status = response.status_code
         if status in (200, 206):
             header = response.headers.get("Content-Length")
-            length = int(header) if header is not None and header.isdigit() else None
-            return BlobStream(_chunks(response.raw, length), closer=response.raw)
-        code, size = error_of(response)
-        if code == "InvalidRange":
-            raise RangeNotSatisfiableError(int(size) if size.isdigit() else self.stat(key).size)
-        if status == 404 and code == "NoSuchKey":
-            raise BlobNotFoundError
-        if status in RETRYABLE_STATUSES:  # already retried
+            length = int(header) if header is not None and header.isdecimal() else None
+            checksum = BodyChecksum.of(response.headers) if status == 200 else None
+            return BlobStream(_chunks(response.raw, length, checksum), closer=response.raw)
+        error = self._error_of(response)
+        if error.code == "InvalidRange":
+            size = error.actual_size
+            raise RangeNotSatisfiableError(int(size) if size.isdecimal() else self.stat(key).size)
+        if status == 404 and error.code == "NoSuchKey":
+            raise BlobNotFoundError()
+        if status in RETRYABLE_STATUSES:
             raise BlobStoreUnavailableError(
-                f"The blob store is unavailable (open: error {_safe_code(code)})."
+                f"The blob store is unavailable (open: error {_safe_code(error.code)})."
             )
-        stream = self._get_object(key, byte_range)
-        self._presigned_reads = False
-        logger.warning(
-            "S3 refused a presigned read (%d %s) that get_object made: reads use get_object",
-            status,
-            _safe_code(code),
-        )
-        return stream
+        return f"{status} {_safe_code(error.code)}"
+
+    def _send(self, key: str, byte_range: str | None, *, fresh: bool = False) -> AWSResponse | str:
+        """The presigned GET's answer; a TLS failure is a reason to try ``get_object``."""
+        try:
+            return self._reads.get(key, byte_range, fresh=fresh)
+        except SSLError:
+            return "TLS error"
+        except BotoCoreError as exc:
+            failure = type(exc).__name__
+        # Raised here, not in the handler: botocore's error names the presigned URL.
+        raise BlobStoreUnavailableError(f"The blob store is unavailable (open: {failure}).")
+
+    @staticmethod
+    def _error_of(response: AWSResponse) -> S3Error:
+        """:func:`error_of`; a failure to read the error is the store being unavailable."""
+        try:
+            return error_of(response)
+        except (HTTPError, OSError) as exc:
+            failure = type(exc).__name__
+        raise BlobStoreUnavailableError(f"The blob store is unavailable (open: {failure}).")
 
     def _get_object(self, key: str, byte_range: str | None) -> BlobStream:
         """:meth:`open` through boto3's ``get_object``."""
@@ -223,7 +301,7 @@ class S3BlobStore(BlobStore):
             if _error_code(exc) == "InvalidRange":
                 size = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
                 raise RangeNotSatisfiableError(
-                    int(size) if size.isdigit() else self.stat(key).size
+                    int(size) if size.isdecimal() else self.stat(key).size
                 ) from exc
             raise _translate("open", exc) from exc
         except BotoCoreError as exc:

@@ -12,10 +12,12 @@ every thread from the other:
   and list): one thread per pooled connection (set in ``web/app.py``), and the pool
   bounds every wait (``DB_POOL_TIMEOUT``);
 - :func:`in_blob_thread`, ``BLOB_THREADS`` threads, for the content routes, which read
-  the row and then wait on the blob store (an S3 read may wait ``read_timeout``): as many
-  threads as the S3 store keeps connections (``storage/s3.py``).
+  the row and then wait on the blob store (an S3 read may wait ``read_timeout``), and
+  make a missing rendition there when one is asked for: as many threads as the S3
+  store's connection pool holds by default (``max_pool_connections`` in
+  ``storage/s3.py``).
 
-Generation and other long calls stay on FastAPI's thread pool (``def`` routes).
+Generation and the other writes stay on FastAPI's thread pool (``def`` routes).
 """
 
 from __future__ import annotations

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
 from core.exceptions import BlobNotFoundError, BlobStoreUnavailableError, RangeNotSatisfiableError
 from storage.blob_store import CHUNK_SIZE, BlobStore
+from storage.s3 import S3BlobStore
 from tests.fakes.blobs import InMemoryBlobStore
 
 BLOB_SIZE = 3 * CHUNK_SIZE + 123  # several chunks, the last one partial
@@ -18,13 +20,17 @@ BLOB_SIZE = 3 * CHUNK_SIZE + 123  # several chunks, the last one partial
 @pytest.fixture(
     params=["memory", "local", pytest.param("s3", marks=pytest.mark.s3)],
 )
-def store(request: pytest.FixtureRequest) -> BlobStore:
+def store(request: pytest.FixtureRequest) -> Iterator[BlobStore]:
     """Each implementation in turn."""
     if request.param == "memory":
-        return InMemoryBlobStore()
+        yield InMemoryBlobStore()
+        return
     fixture = {"local": "local_blob_store", "s3": "s3_blob_store"}[request.param]
     blob_store: BlobStore = request.getfixturevalue(fixture)
-    return blob_store
+    yield blob_store
+    if isinstance(blob_store, S3BlobStore):
+        # Every answer moto gave was one the presigned reads take as they are.
+        assert blob_store.presigned_reads_on
 
 
 @pytest.fixture
