@@ -73,7 +73,7 @@ class BarProgress:
 class LineProgress:
     """Plain lines on stderr, one per page, for logs and pipes."""
 
-    def __init__(self, label: str = "reconcile") -> None:
+    def __init__(self, label: str) -> None:
         self._label = label
         self._name = ""
         self._done = 0

@@ -9,16 +9,13 @@ errors name a signed URL. Messages carry the S3 error code only, never credentia
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, SSLError
-from urllib3.exceptions import HTTPError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from core.exceptions import (
     BlobNotFoundError,
@@ -29,18 +26,11 @@ from core.exceptions import (
 )
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
-from storage.s3_reads import (
-    RETRYABLE_STATUSES,
-    BodyChecksum,
-    PresignedReads,
-    S3Error,
-    error_of,
-)
+from storage.s3_reads import PresignedReads, safe_code, unavailable
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
     from types_boto3_s3 import S3Client
-    from urllib3 import BaseHTTPResponse
 
 logger = logging.getLogger(__name__)
 
@@ -49,20 +39,15 @@ PRESIGNED_PAUSE = 300  # seconds reads use get_object after S3 refused a presign
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
-def _safe_code(code: str) -> str:
-    """An S3 error code reduced to safe characters, for a message."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "", code)[:64] or "unknown"
-
-
 def _error_code(exc: ClientError) -> str:
     """The S3 error code of ``exc``, reduced to safe characters."""
-    return _safe_code(str(exc.response.get("Error", {}).get("Code", "unknown")))
+    return safe_code(str(exc.response.get("Error", {}).get("Code", "unknown")))
 
 
 def _unavailable(operation: str, exc: Exception) -> BlobStoreUnavailableError:
     """A credential-free ``BlobStoreUnavailableError`` describing ``exc``."""
     detail = f"error {_error_code(exc)}" if isinstance(exc, ClientError) else type(exc).__name__
-    return BlobStoreUnavailableError(f"The blob store is unavailable ({operation}: {detail}).")
+    return unavailable(operation, detail)
 
 
 def _translate(operation: str, exc: Exception) -> PixyProxyException:
@@ -76,57 +61,6 @@ def _check_range(start: int | None, end: int | None) -> None:
     """Reject ranges no caller should build (negative, or ending before they start)."""
     if (start is not None and start < 0) or (end is not None and end < (start or 0)):
         raise ValueError(f"invalid byte range {start}-{end}")
-
-
-def _chunks(
-    raw: BaseHTTPResponse, length: int | None, checksum: BodyChecksum | None
-) -> Iterator[bytes]:
-    """An object's body in chunks, checked: its ``Content-Length``, and its checksum.
-
-    The checks run before the last chunk is handed on, so a reader that stops at the
-    last chunk (an image that fits in one) gets an error rather than bad bytes. A body
-    read to its end gives its connection back to the pool; one closed or failed midway
-    closes it (unread bytes must not reach the next request).
-    """
-    received = 0
-    checked = complete = False
-    failure = None
-    try:
-        for chunk in raw.stream(CHUNK_SIZE, decode_content=False):
-            received += len(chunk)
-            if checksum is not None:
-                checksum.update(chunk)
-            if received == length:
-                _check_body(checksum)
-                checked = True
-            yield chunk
-        if length is not None and received != length:
-            raise BlobStoreUnavailableError(
-                f"The blob store is unavailable (read: {received} of {length} bytes)."
-            )
-        if not checked:
-            _check_body(checksum)
-        complete = True
-    except (BotoCoreError, HTTPError, OSError) as exc:
-        failure = type(exc).__name__
-    finally:
-        if complete:
-            raw.release_conn()
-        else:
-            raw.close()
-    if failure is not None:
-        # Raised here, not in the handler: urllib3's and botocore's errors name the
-        # presigned URL, a credential until it expires; not even as ``__context__``.
-        raise BlobStoreUnavailableError(f"The blob store is unavailable (read: {failure}).")
-
-
-def _check_body(checksum: BodyChecksum | None) -> None:
-    """``BlobStoreUnavailableError`` if the body is not the object S3 described."""
-    if checksum is not None and not checksum.matches():
-        logger.error("S3 object body failed its %s checksum", checksum.algorithm)
-        raise BlobStoreUnavailableError(
-            f"The blob store is unavailable (read: {checksum.algorithm} checksum mismatch)."
-        )
 
 
 def _body_chunks(body: StreamingBody) -> Iterator[bytes]:
@@ -221,7 +155,7 @@ class S3BlobStore(BlobStore):
             byte_range = f"bytes={start or 0}-{'' if end is None else end}"
         if not self.presigned_reads_on:
             return self._get_object(key, byte_range)
-        answer = self._presigned_answer(key, byte_range)
+        answer = self._reads.open(key, byte_range, size=lambda: self.stat(key).size)
         if isinstance(answer, BlobStream):
             return answer
         stream = self._get_object(key, byte_range)
@@ -237,58 +171,6 @@ class S3BlobStore(BlobStore):
     def presigned_reads_on(self) -> bool:
         """Whether reads go as presigned GETs now (``False`` for a while after a refusal)."""
         return time.monotonic() >= self._presigned_off_until
-
-    def _presigned_answer(self, key: str, byte_range: str | None) -> BlobStream | str:
-        """The read as a presigned GET, or why to leave it to ``get_object``.
-
-        Raises what ``get_object`` would: ``BlobNotFoundError``,
-        ``RangeNotSatisfiableError``, ``BlobStoreUnavailableError`` (a connection error,
-        throttling or a 5xx, after the retry).
-        """
-        response = self._send(key, byte_range)
-        if isinstance(response, AWSResponse) and response.status_code == 403:
-            # Perhaps a reused URL whose credentials were rotated: sign afresh, once.
-            response.raw.close()
-            response = self._send(key, byte_range, fresh=True)
-        if isinstance(response, str):
-            return response
-        status = response.status_code
-        if status in (200, 206):
-            header = response.headers.get("Content-Length")
-            length = int(header) if header is not None and header.isdecimal() else None
-            checksum = BodyChecksum.of(response.headers) if status == 200 else None
-            return BlobStream(_chunks(response.raw, length, checksum), closer=response.raw)
-        error = self._error_of(response)
-        if error.code == "InvalidRange":
-            size = error.actual_size
-            raise RangeNotSatisfiableError(int(size) if size.isdecimal() else self.stat(key).size)
-        if status == 404 and error.code == "NoSuchKey":
-            raise BlobNotFoundError()
-        if status in RETRYABLE_STATUSES:
-            raise BlobStoreUnavailableError(
-                f"The blob store is unavailable (open: error {_safe_code(error.code)})."
-            )
-        return f"{status} {_safe_code(error.code)}"
-
-    def _send(self, key: str, byte_range: str | None, *, fresh: bool = False) -> AWSResponse | str:
-        """The presigned GET's answer; a TLS failure is a reason to try ``get_object``."""
-        try:
-            return self._reads.get(key, byte_range, fresh=fresh)
-        except SSLError:
-            return "TLS error"
-        except BotoCoreError as exc:
-            failure = type(exc).__name__
-        # Raised here, not in the handler: botocore's error names the presigned URL.
-        raise BlobStoreUnavailableError(f"The blob store is unavailable (open: {failure}).")
-
-    @staticmethod
-    def _error_of(response: AWSResponse) -> S3Error:
-        """:func:`error_of`; a failure to read the error is the store being unavailable."""
-        try:
-            return error_of(response)
-        except (HTTPError, OSError) as exc:
-            failure = type(exc).__name__
-        raise BlobStoreUnavailableError(f"The blob store is unavailable (open: {failure}).")
 
     def _get_object(self, key: str, byte_range: str | None) -> BlobStream:
         """:meth:`open` through boto3's ``get_object``."""

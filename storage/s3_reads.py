@@ -9,33 +9,45 @@ environment, timeouts) costs about 0.8 ms, and reusing the URL saves another 0.1
 while: each is signed for ``URL_LIFETIME`` seconds and reused for at most
 ``URL_REUSE`` of them.
 
-What ``get_object`` did that this keeps: one retry, after a jittered pause, of a
-connection error, throttling or a 5xx (``max_attempts=2``); the whole-object checksum
-(``x-amz-checksum-mode: ENABLED``, checked as the body streams: :class:`BodyChecksum`).
-botocore's errors pass through unchanged, for ``storage/s3.py`` to translate.
+What ``get_object`` did that this keeps: the same answers as core exceptions; one
+retry, after a jittered pause, of a connection error, throttling or a 5xx
+(``max_attempts=2``); the whole-object checksum (``x-amz-checksum-mode: ENABLED``,
+checked with botocore's checksum classes as the body streams). An answer only
+``get_object`` can take (see :meth:`PresignedReads.open`) is handed back to the store.
+
+A signed URL is a credential until it expires, and urllib3's and botocore's errors name
+it: every error here is raised outside the handler that caught the original, so it
+carries neither a ``__cause__`` nor a ``__context__``.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
+import logging
 import os
 import random
+import re
 import time
-import zlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.exceptions import BotoCoreError, HTTPClientError, SSLError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.exceptions import HTTPClientError, SSLError
+from botocore.httpchecksum import BaseChecksum, Crc32Checksum, Sha1Checksum, Sha256Checksum
 from botocore.httpsession import URLLib3Session
 from botocore.utils import get_environ_proxies
+from urllib3.exceptions import HTTPError
+
+from core.exceptions import BlobNotFoundError, BlobStoreUnavailableError, RangeNotSatisfiableError
+from storage.blob_store import CHUNK_SIZE, BlobStream
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+    from urllib3 import BaseHTTPResponse
+
+logger = logging.getLogger(__name__)
 
 URL_LIFETIME = 300  # seconds a signed URL is valid
 URL_REUSE = 60  # seconds a signed URL is reused: valid for 240 s more when it is dropped
@@ -43,13 +55,23 @@ URL_CACHE_SIZE = 4096  # signed URLs kept (about 600 bytes each)
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ERROR_BODY = 64 * 1024
 CHECKSUM_MODE = {"x-amz-checksum-mode": "ENABLED"}  # signed into the URL, sent with it
+# What botocore checks without its CRT extra (CRC32C, CRC64NVME need it): the same here.
+# A composite checksum of a multipart upload (``…-<parts>``) cannot be checked at all.
+CHECKSUMS: dict[str, Callable[[], BaseChecksum]] = {
+    "crc32": Crc32Checksum,
+    "sha1": Sha1Checksum,
+    "sha256": Sha256Checksum,
+}
 
 
-class S3Error(NamedTuple):
-    """What an S3 error answer says: its ``Code`` and, for ``InvalidRange``, the size."""
+def safe_code(code: str) -> str:
+    """An S3 error code reduced to safe characters, for a message."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", code)[:64] or "unknown"
 
-    code: str
-    actual_size: str
+
+def unavailable(operation: str, detail: str) -> BlobStoreUnavailableError:
+    """``BlobStoreUnavailableError`` for ``operation`` with a credential-free ``detail``."""
+    return BlobStoreUnavailableError(f"The blob store is unavailable ({operation}: {detail}).")
 
 
 class PresignedReads:
@@ -75,7 +97,7 @@ class PresignedReads:
         # botocore's stubs are narrower than botocore: its clients pass a CA bundle path
         # as ``verify`` and a (connect, read) pair as ``timeout``, as here. A bundle set
         # only in an AWS config profile is not seen here: the TLS error sends the read to
-        # ``get_object`` (storage/s3.py).
+        # ``get_object`` (:meth:`open`).
         self._http = URLLib3Session(
             verify=os.environ.get("AWS_CA_BUNDLE") or True,  # type: ignore[arg-type]
             proxies=get_environ_proxies(client.meta.endpoint_url),
@@ -84,6 +106,45 @@ class PresignedReads:
         )
         self._signed = functools.lru_cache(maxsize=URL_CACHE_SIZE)(self._sign)
 
+    def open(
+        self, key: str, byte_range: str | None, *, size: Callable[[], int]
+    ) -> BlobStream | str:
+        """The object (or ``byte_range`` of it) as a checked chunk stream.
+
+        Raises what ``get_object`` would: ``BlobNotFoundError``,
+        ``RangeNotSatisfiableError`` (with the object's size, from S3's answer or else
+        from ``size()``), ``BlobStoreUnavailableError`` (a connection error, throttling
+        or a 5xx after the retry). Returns a reason instead, for the log, when the answer
+        is one only ``get_object`` can take: a refusal of presigned URLs (a ``403`` even
+        with a freshly signed URL), a redirect to the bucket's region, a TLS error (a CA
+        bundle set only in an AWS profile), any other 3xx/4xx.
+        """
+        response = self._send(key, byte_range)
+        if isinstance(response, AWSResponse) and response.status_code == 403:
+            # Perhaps a reused URL whose credentials were rotated: sign afresh, once.
+            response.raw.close()
+            response = self._send(key, byte_range, fresh=True)
+        if isinstance(response, str):
+            return response
+        status = response.status_code
+        if status in (200, 206):
+            header = response.headers.get("Content-Length")
+            length = int(header) if header is not None and header.isdecimal() else None
+            checksum = BodyChecksum.of(response.headers) if status == 200 else None
+            return BlobStream(_chunks(response.raw, length, checksum), closer=response.raw)
+        code, actual_size = _error_of(response)
+        if code == "InvalidRange":
+            raise RangeNotSatisfiableError(int(actual_size) if actual_size.isdecimal() else size())
+        if status == 404 and code == "NoSuchKey":
+            raise BlobNotFoundError()
+        if status in RETRYABLE_STATUSES:
+            raise unavailable("open", f"error {safe_code(code)}")
+        return f"{status} {safe_code(code)}"
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._http.close()
+
     def _sign(self, key: str, period: int) -> str:
         """A GET URL for ``key``; ``period`` only keys the cache (see ``URL_REUSE``)."""
         params = {"Bucket": self._bucket, "Key": key, "ChecksumMode": "ENABLED"}
@@ -91,12 +152,10 @@ class PresignedReads:
             "get_object", Params=params, ExpiresIn=URL_LIFETIME
         )
 
-    def get(self, key: str, byte_range: str | None = None, *, fresh: bool = False) -> AWSResponse:
-        """Send the GET (``Range: byte_range`` if given); the body is left unread.
+    def _send(self, key: str, byte_range: str | None, *, fresh: bool = False) -> AWSResponse | str:
+        """The GET's answer, its body unread (``fresh``: a newly signed URL), with retries.
 
-        ``fresh`` signs a new URL instead of reusing one. The response may be an error:
-        see :func:`error_of`. Raises botocore's connection errors once ``attempts`` are
-        used up.
+        A TLS error comes back as a reason to try ``get_object``.
         """
         # Wall-clock periods: a URL's expiry is wall-clock, and a monotonic clock stops
         # while the machine sleeps.
@@ -106,95 +165,58 @@ class PresignedReads:
         unprepared = AWSRequest("GET", url, headers)
         unprepared.stream_output = True
         request = unprepared.prepare()
-        attempt = 1
-        while True:
+        failure = "unknown"
+        for attempt in range(1, self._attempts + 1):
+            if attempt > 1:  # botocore's standard mode: a random pause of up to 2**n s
+                time.sleep(random.uniform(0, 2 ** (attempt - 1)))  # noqa: S311 - jitter
             try:
                 response = self._http.send(request)
             except SSLError:
-                raise  # the same certificate again would fail the same way
-            except (BotoConnectionError, HTTPClientError):
-                if attempt >= self._attempts:
-                    raise
-            else:
-                if response.status_code not in RETRYABLE_STATUSES or attempt >= self._attempts:
-                    return response
+                return "TLS error"  # the same certificate again would fail the same way
+            except (BotoConnectionError, HTTPClientError) as exc:
+                failure = type(exc).__name__
+                continue
+            if response.status_code in RETRYABLE_STATUSES and attempt < self._attempts:
                 response.raw.close()
-            # botocore's standard mode: a random pause of up to 2**attempt seconds.
-            time.sleep(random.uniform(0, 2**attempt))  # noqa: S311 - jitter, not secrets
-            attempt += 1
-
-    def close(self) -> None:
-        """Release the pooled connections."""
-        self._http.close()
+                continue
+            return response
+        raise unavailable("open", failure)
 
 
-def error_of(response: AWSResponse) -> S3Error:
-    """The S3 error of an error answer (its status when the body has no ``Code``).
+def _error_of(response: AWSResponse) -> tuple[str, str]:
+    """An error answer's S3 ``Code`` (else its status) and ``ActualObjectSize`` (or "").
 
-    Reads at most ``MAX_ERROR_BODY`` bytes of the body and closes it; urllib3's errors
-    while reading pass through.
+    Reads at most ``MAX_ERROR_BODY`` bytes of the body and closes it.
     """
+    failure = None
     try:
         body = response.raw.read(MAX_ERROR_BODY)
+    except (HTTPError, OSError) as exc:
+        failure = type(exc).__name__
     finally:
         response.raw.close()
+    if failure is not None:
+        raise unavailable("open", failure)
     try:
         root = ElementTree.fromstring(body)  # noqa: S314 - our own configured endpoint
     except ElementTree.ParseError:
-        return S3Error(str(response.status_code), "")
+        return str(response.status_code), ""
     code = root.findtext("Code") or str(response.status_code)
-    return S3Error(code, root.findtext("ActualObjectSize") or "")
-
-
-class _Digest(Protocol):
-    """hashlib's interface, which the CRC32 below follows too."""
-
-    def update(self, data: bytes, /) -> None:
-        """Add bytes."""
-
-    def digest(self) -> bytes:
-        """The digest of the bytes added so far."""
-
-
-class _Crc32:
-    """zlib's CRC32 as a hashlib-like digest (S3 sends it big-endian, base64)."""
-
-    def __init__(self) -> None:
-        self._value = 0
-
-    def update(self, data: bytes, /) -> None:
-        """Add bytes."""
-        self._value = zlib.crc32(data, self._value)
-
-    def digest(self) -> bytes:
-        """The CRC32 so far, four bytes big-endian."""
-        return self._value.to_bytes(4, "big")
-
-
-_ALGORITHMS: dict[str, Callable[[], _Digest]] = {
-    "crc32": _Crc32,
-    "sha1": hashlib.sha1,
-    "sha256": hashlib.sha256,
-}
+    return code, root.findtext("ActualObjectSize") or ""
 
 
 class BodyChecksum:
-    """The object's checksum as S3 reported it, checked against the bytes as they pass.
-
-    Only a whole-object checksum can be checked (a composite one of a multipart upload
-    ends in ``-<parts>``); algorithms the standard library lacks (CRC32C, CRC64NVME) are
-    not checked, as botocore without its CRT extra does not either.
-    """
+    """The object's checksum as S3 reported it, checked against the bytes as they pass."""
 
     def __init__(self, algorithm: str, expected: str) -> None:
         self.algorithm = algorithm
         self._expected = expected
-        self._digest = _ALGORITHMS[algorithm]()
+        self._checksum = CHECKSUMS[algorithm]()
 
     @classmethod
     def of(cls, headers: Mapping[str, str]) -> BodyChecksum | None:
         """The checksum a full-object answer's ``headers`` carry, if we can check one."""
-        for algorithm in _ALGORITHMS:
+        for algorithm in CHECKSUMS:
             value = headers.get(f"x-amz-checksum-{algorithm}")
             if value and "-" not in value:
                 return cls(algorithm, value)
@@ -202,8 +224,53 @@ class BodyChecksum:
 
     def update(self, chunk: bytes) -> None:
         """Add the next chunk of the body."""
-        self._digest.update(chunk)
+        self._checksum.update(chunk)
 
     def matches(self) -> bool:
         """Whether the bytes seen so far are the object S3 described."""
-        return base64.b64encode(self._digest.digest()).decode("ascii") == self._expected
+        return bool(self._checksum.b64digest() == self._expected)
+
+
+def _chunks(
+    raw: BaseHTTPResponse, length: int | None, checksum: BodyChecksum | None
+) -> Iterator[bytes]:
+    """An object's body in chunks, checked: its ``Content-Length``, and its checksum.
+
+    The checks run before the last chunk is handed on, so a reader that stops at the
+    last chunk (an image that fits in one) gets an error rather than bad bytes. A body
+    read to its end gives its connection back to the pool; one closed or failed midway
+    closes it (unread bytes must not reach the next request).
+    """
+    received = 0
+    checked = complete = False
+    failure = None
+    try:
+        for chunk in raw.stream(CHUNK_SIZE, decode_content=False):
+            received += len(chunk)
+            if checksum is not None:
+                checksum.update(chunk)
+            if received == length:
+                _check_body(checksum)
+                checked = True
+            yield chunk
+        if length is not None and received != length:
+            raise unavailable("read", f"{received} of {length} bytes")
+        if not checked:
+            _check_body(checksum)
+        complete = True
+    except (BotoCoreError, HTTPError, OSError) as exc:
+        failure = type(exc).__name__
+    finally:
+        if complete:
+            raw.release_conn()
+        else:
+            raw.close()
+    if failure is not None:
+        raise unavailable("read", failure)
+
+
+def _check_body(checksum: BodyChecksum | None) -> None:
+    """``BlobStoreUnavailableError`` if the body is not the object S3 described."""
+    if checksum is not None and not checksum.matches():
+        logger.error("S3 object body failed its %s checksum", checksum.algorithm)
+        raise unavailable("read", f"{checksum.algorithm} checksum mismatch")

@@ -12,7 +12,7 @@ from core.models import ImageDetailCreate
 from service.image_service import Backends
 from service.imaging import RenditionKind
 from service.public_images import PublicImageService
-from service.renditions import Renditions, rendition_key
+from service.renditions import MAX_PENDING, Renditions, rendition_key
 from tests.fakes.blobs import InMemoryBlobStore
 from tests.fakes.database import InMemoryDatabase
 from tests.fakes.generator import FakeImageGenerator
@@ -21,10 +21,12 @@ COUNTER = "pixyproxy_renditions_after_create_total"
 
 
 class World:
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, max_pending: int = MAX_PENDING) -> None:
         self.database = InMemoryDatabase()
         self.blobs = InMemoryBlobStore()
-        self.renditions = Renditions(self.database, self.blobs, workers=workers)
+        self.renditions = Renditions(
+            self.database, self.blobs, workers=workers, max_pending=max_pending
+        )
         self.backends = Backends(
             database=self.database,
             blobs=self.blobs,
@@ -37,6 +39,19 @@ class World:
 
     def create(self) -> str:
         return self.images().create_image(ImageDetailCreate(prompt="a red fox")).guid
+
+
+def hold_renditions(renditions: Renditions) -> threading.Event:
+    """Make ``renditions``' pool wait before each image until the returned event is set."""
+    gate = threading.Event()
+    original = renditions.make
+
+    def held_make(*args: object, **kwargs: object) -> object:
+        assert gate.wait(10)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    renditions.make = held_make  # type: ignore[method-assign,assignment]
+    return gate
 
 
 def test_a_rendition_is_served_with_its_own_type_size_and_etag() -> None:
@@ -82,14 +97,7 @@ def test_renditions_of_an_image_deleted_meanwhile_are_not_left_behind() -> None:
 
 def test_the_pool_makes_them_after_the_commit_off_the_request_path() -> None:
     world = World(workers=1)
-    gate = threading.Event()
-    original = world.renditions.make
-
-    def slow_make(*args: object, **kwargs: object) -> object:
-        assert gate.wait(10)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    world.renditions.make = slow_make  # type: ignore[method-assign,assignment]
+    gate = hold_renditions(world.renditions)
     first = world.create()
     assert world.images().get_image_by_guid(first).width == 300  # answered before renditions
     assert rendition_key(first, "thumbnail") not in world.blobs.blobs
@@ -100,22 +108,8 @@ def test_the_pool_makes_them_after_the_commit_off_the_request_path() -> None:
 
 
 def test_a_full_pool_defers_renditions_to_the_first_request_and_counts_it() -> None:
-    world = World()
-    world.renditions = Renditions(world.database, world.blobs, workers=1, max_pending=1)
-    world.backends = Backends(
-        database=world.database,
-        blobs=world.blobs,
-        generator=world.backends.generator,
-        renditions=world.renditions,
-    )
-    gate = threading.Event()
-    original = world.renditions.make
-
-    def slow_make(*args: object, **kwargs: object) -> object:
-        assert gate.wait(10)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    world.renditions.make = slow_make  # type: ignore[method-assign,assignment]
+    world = World(workers=1, max_pending=1)
+    gate = hold_renditions(world.renditions)
     queued = REGISTRY.get_sample_value(COUNTER, {"result": "queued"}) or 0.0
     deferred = REGISTRY.get_sample_value(COUNTER, {"result": "deferred"}) or 0.0
     world.create()  # takes the only slot and waits at the gate
