@@ -93,3 +93,23 @@ def test_someone_else_cannot_delete_an_image(gallery: Gallery, new_page: NewPage
     expect(page.locator(".who")).to_contain_text("bob")
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
     expect(page.get_by_role("link", name="Sign in to delete")).to_have_count(0)
+
+
+def test_without_javascript_the_owner_sees_no_buttons_that_would_do_nothing(
+    gallery: Gallery, new_page: NewPage
+) -> None:
+    # Delete and Copy link work through gallery.js; until it runs they must stay hidden,
+    # or a click (a user's, or a test's) lands on a button with no handler yet.
+    image = seed(gallery.app.services, [("alice's paper boat", [])], owner="alice")[0]
+    page = new_page(
+        java_script_enabled=False,
+        http_credentials={"username": "alice", "password": USERS["alice"]},
+    )
+
+    page.goto(f"{gallery.url}/view/{image.guid}?signin=1")
+
+    expect(page.locator(".who")).to_contain_text("alice")
+    expect(page.locator("#delete")).to_be_attached()
+    expect(page.locator("#delete")).to_be_hidden()
+    expect(page.locator("#copy-link")).to_be_hidden()
+    expect(page.get_by_role("link", name="Download")).to_be_visible()
