@@ -173,6 +173,10 @@ class ConnectionPool:
             connection = self._connect()
         except DRIVER_ERRORS as exc:
             raise DBConnectionError() from exc
+        # The connector propagates OpenTelemetry trace context when opentelemetry-api is
+        # importable (FastAPI brings it): a span lookup on every statement, for spans this
+        # service never records. Off, as FastAPI's own telemetry is (web/app.py).
+        connection.otel_context_propagation = False
         return PooledConnection(connection, unit_cursor(connection))
 
     def _forget(self, count: int) -> None:
