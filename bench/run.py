@@ -11,8 +11,11 @@ in the same run, with the same client and settings:
 * the ceilings: bare FastAPI routes answering the same bytes (``bench.bare_app``) and a
   plain GET of the same object straight from the S3 endpoint.
 
-Prints one table with ratios, targets and the server's peak RSS per scenario; the
-database is dropped at the end.
+Each project scenario and its references are measured in turn, ``--rounds`` times over
+(reference, project, reference, project, …), so a slow minute of a shared machine falls
+on both sides of a ratio; a ratio is the median of the rounds' ratios, the other figures
+are medians of the rounds. Prints one table with ratios, targets and the server's peak
+RSS per scenario; the database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import os
 import platform
 import secrets
+import statistics
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -79,13 +83,38 @@ CREATE_BODY = '{"prompt": "bench fox {n}", "tags": ["bench"]}'
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table; ``ratios``: (reference, ratio, target) for a project row."""
+    """One line of the table: medians over the rounds; ``ratios``: (reference, median
+    ratio, target, lowest and highest round's ratio) for a project row."""
 
     name: str
     result: LoadResult
     peak_rss_mib: float
     cpu_ms: float  # the server's CPU time per request
-    ratios: tuple[tuple[str, float, float | None], ...] = ()
+    ratios: tuple[tuple[str, float, float | None, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One round of one scenario."""
+
+    result: LoadResult
+    peak_rss_mib: float
+    cpu_ms: float
+
+
+def combined(samples: list[Sample]) -> tuple[LoadResult, float, float]:
+    """The rounds of one scenario as one result (medians; requests and errors summed),
+    its highest peak RSS and its median CPU per request."""
+    results = [sample.result for sample in samples]
+    result = LoadResult(
+        requests=sum(r.requests for r in results),
+        rps=statistics.median(r.rps for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        errors=sum(r.errors for r in results),
+    )
+    peak = max(sample.peak_rss_mib for sample in samples)
+    return result, peak, statistics.median(sample.cpu_ms for sample in samples)
 
 
 def bench_settings() -> Settings:
@@ -154,19 +183,21 @@ def drop_database(settings: Settings) -> None:
         connection.close()
 
 
-def measure(
-    server: ServerProcess, spec: LoadSpec, client: str, warmup: float
-) -> tuple[LoadResult, float, float]:
-    """Warm up, reset the peak-RSS mark, run ``spec``; return the result, the peak RSS
-    (MiB) and the server's CPU milliseconds per request (less sensitive than req/s to
-    other work on the machine)."""
-    if warmup > 0:
-        run_load(LoadSpec(spec.url, spec.method, spec.body, spec.connections, warmup), client)
+def warm_up(spec: LoadSpec, client: str, seconds: float) -> None:
+    """Load ``spec`` for ``seconds`` without measuring (caches, pools, JIT-free warm-up)."""
+    if seconds > 0:
+        run_load(LoadSpec(spec.url, spec.method, spec.body, spec.connections, seconds), client)
+
+
+def measure(server: ServerProcess, spec: LoadSpec, client: str) -> Sample:
+    """Reset the peak-RSS mark and run ``spec``: the result, the peak RSS (MiB) and the
+    server's CPU milliseconds per request (less sensitive than req/s to other work on the
+    machine)."""
     server.reset_peak_rss()
     cpu_before = server.cpu_seconds()
     result = run_load(spec, client)
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(result.requests, 1)
-    return result, server.memory_kib().get("VmHWM", 0) / 1024, cpu_ms
+    return Sample(result, server.memory_kib().get("VmHWM", 0) / 1024, cpu_ms)
 
 
 def machine() -> str:
@@ -282,28 +313,55 @@ def plan_of(env: dict[str, Any]) -> list[tuple[str, ServerProcess, LoadSpec]]:
     ]
 
 
+def groups(
+    plan: list[tuple[str, ServerProcess, LoadSpec]],
+) -> list[list[tuple[str, ServerProcess, LoadSpec]]]:
+    """The plan cut after each project scenario: its references and itself, in order."""
+    cut: list[list[tuple[str, ServerProcess, LoadSpec]]] = [[]]
+    for step in plan:
+        cut[-1].append(step)
+        if step[0] in COMPARED:
+            cut.append([])
+    return [group for group in cut if group]
+
+
 def run(args: argparse.Namespace) -> list[Row]:
-    """Measure every scenario, reference and ceiling; return the table's rows."""
+    """Measure every scenario, reference and ceiling, ``args.rounds`` times each, in turn
+    within its group; return the table's rows."""
     client = args.client or client_name()
     with (
         tempfile.TemporaryDirectory(prefix="pixy-bench-") as folder,
         environment(args, Path(folder)) as env,
     ):
         rows: dict[str, Row] = {}
-        for name, server, planned in plan_of(env):
-            if args.only and not any(word in name for word in args.only):
-                continue
-            spec = LoadSpec(
-                planned.url, planned.method, planned.body, args.connections, args.duration
-            )
-            result, rss, cpu_ms = measure(server, spec, client, args.warmup)
-            ratios = tuple(
-                (reference, result.rps / rows[reference].result.rps, target)
-                for reference, target in COMPARED.get(name, [])
-                if reference in rows and rows[reference].result.rps > 0
-            )
-            rows[name] = Row(name, result, rss, cpu_ms, ratios)
-            print(f"  measured {name}: {result.rps:.0f} req/s, {cpu_ms:.2f} ms CPU", flush=True)
+        for group in groups(plan_of(env)):
+            chosen = [
+                (name, server, LoadSpec(p.url, p.method, p.body, args.connections, args.duration))
+                for name, server, p in group
+                if not args.only or any(word in name for word in args.only)
+            ]
+            for _, _, spec in chosen:
+                warm_up(spec, client, args.warmup)
+            samples: dict[str, list[Sample]] = {name: [] for name, _, _ in chosen}
+            for _ in range(args.rounds):
+                for name, server, spec in chosen:
+                    samples[name].append(measure(server, spec, client))
+            for name, _, _ in chosen:
+                result, rss, cpu_ms = combined(samples[name])
+                ratios = []
+                for reference, target in COMPARED.get(name, []):
+                    if reference not in samples:
+                        continue
+                    per_round = [
+                        ours.result.rps / theirs.result.rps
+                        for ours, theirs in zip(samples[name], samples[reference], strict=True)
+                        if theirs.result.rps > 0
+                    ]
+                    if per_round:
+                        ratio = statistics.median(per_round)
+                        ratios.append((reference, ratio, target, min(per_round), max(per_round)))
+                rows[name] = Row(name, result, rss, cpu_ms, tuple(ratios))
+                print(f"  measured {name}: {result.rps:.0f} req/s, {cpu_ms:.2f} ms CPU", flush=True)
         return list(rows.values())
 
 
@@ -312,9 +370,10 @@ def _ratio_cells(row: Row) -> tuple[str, str]:
     if not row.ratios:
         return "-", "-"
     ratios, targets = [], []
-    for reference, ratio, target in row.ratios:
+    for reference, ratio, target, lowest, highest in row.ratios:
         short = SHORT_NAMES[reference]
-        ratios.append(f"{ratio:.2f}x {short}")
+        spread = f" ({lowest:.2f}-{highest:.2f})" if highest > lowest else ""
+        ratios.append(f"{ratio:.2f}x {short}{spread}")
         if target is not None:
             targets.append(f"≥ {target:g}x {short} {'ok' if ratio >= target else 'MISSED'}")
     return "; ".join(ratios), "; ".join(targets) or "-"
@@ -326,8 +385,10 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
     driver = "C extension" if mysql.connector.HAVE_CEXT else "pure Python"
     lines = [
         f"PixyProxy bench {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}",
-        f"client {client}, {args.connections} connections, {args.duration:g} s per scenario "
-        f"(after {args.warmup:g} s warm-up); servers: 1 uvicorn worker each; MySQL + moto S3; "
+        f"client {client}, {args.connections} connections, {args.rounds} rounds of "
+        f"{args.duration:g} s per scenario, in turn with its references (after {args.warmup:g} s "
+        f"warm-up); medians of the rounds, ratio ranges in brackets; servers: 1 uvicorn worker "
+        f"each; MySQL + moto S3; "
         f"mysql-connector-python {mysql.connector.__version__} ({driver})",
         "",
         "| scenario | req/s | p50 ms | p99 ms | errors | server CPU ms/req | ratio | target "
@@ -350,7 +411,8 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
 def main() -> None:
     """Parse the options, run the benchmark, print the table (and JSON if asked)."""
     parser = argparse.ArgumentParser(description="PixyProxy benchmark")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each scenario")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up each")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seed", type=int, default=200, help="small images to seed")
