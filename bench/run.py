@@ -84,13 +84,13 @@ CREATE_BODY = '{"prompt": "bench fox {n}", "tags": ["bench"]}'
 @dataclass(frozen=True)
 class Row:
     """One line of the table: medians over the rounds; ``ratios``: (reference, median
-    ratio, target, lowest and highest round's ratio) for a project row."""
+    ratio, lowest and highest round's ratio, target) for a project row."""
 
     name: str
     result: LoadResult
     peak_rss_mib: float
     cpu_ms: float  # the server's CPU time per request
-    ratios: tuple[tuple[str, float, float | None, float, float], ...] = ()
+    ratios: tuple[tuple[str, float, float, float, float | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,19 @@ def plan_of(env: dict[str, Any]) -> list[tuple[str, ServerProcess, LoadSpec]]:
     ]
 
 
+def round_ratio(ours: list[Sample], theirs: list[Sample]) -> tuple[float, float, float] | None:
+    """The median, lowest and highest of the rounds' req/s ratios ``ours / theirs`` (each
+    round against the reference measured beside it), ``None`` if no reference answered."""
+    per_round = [
+        mine.result.rps / other.result.rps
+        for mine, other in zip(ours, theirs, strict=True)
+        if other.result.rps > 0
+    ]
+    if not per_round:
+        return None
+    return statistics.median(per_round), min(per_round), max(per_round)
+
+
 def groups(
     plan: list[tuple[str, ServerProcess, LoadSpec]],
 ) -> list[list[tuple[str, ServerProcess, LoadSpec]]]:
@@ -348,19 +361,13 @@ def run(args: argparse.Namespace) -> list[Row]:
                     samples[name].append(measure(server, spec, client))
             for name, _, _ in chosen:
                 result, rss, cpu_ms = combined(samples[name])
-                ratios = []
-                for reference, target in COMPARED.get(name, []):
-                    if reference not in samples:
-                        continue
-                    per_round = [
-                        ours.result.rps / theirs.result.rps
-                        for ours, theirs in zip(samples[name], samples[reference], strict=True)
-                        if theirs.result.rps > 0
-                    ]
-                    if per_round:
-                        ratio = statistics.median(per_round)
-                        ratios.append((reference, ratio, target, min(per_round), max(per_round)))
-                rows[name] = Row(name, result, rss, cpu_ms, tuple(ratios))
+                ratios = tuple(
+                    (reference, *ratio, target)
+                    for reference, target in COMPARED.get(name, [])
+                    if reference in samples
+                    and (ratio := round_ratio(samples[name], samples[reference])) is not None
+                )
+                rows[name] = Row(name, result, rss, cpu_ms, ratios)
                 print(f"  measured {name}: {result.rps:.0f} req/s, {cpu_ms:.2f} ms CPU", flush=True)
         return list(rows.values())
 
@@ -370,7 +377,7 @@ def _ratio_cells(row: Row) -> tuple[str, str]:
     if not row.ratios:
         return "-", "-"
     ratios, targets = [], []
-    for reference, ratio, target, lowest, highest in row.ratios:
+    for reference, ratio, lowest, highest, target in row.ratios:
         short = SHORT_NAMES[reference]
         spread = f" ({lowest:.2f}-{highest:.2f})" if highest > lowest else ""
         ratios.append(f"{ratio:.2f}x {short}{spread}")
