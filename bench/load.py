@@ -7,6 +7,7 @@ scenario and ceiling, so the ratios compare like with like.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -100,7 +101,7 @@ def _run_wrk(spec: LoadSpec) -> LoadResult:
             "--latency",
             "-t1",
             f"-c{spec.connections}",
-            f"-d{spec.duration:g}s",
+            f"-d{math.ceil(spec.duration)}s",  # wrk takes whole seconds only
             "--timeout",
             "10s",
         ]
