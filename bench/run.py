@@ -184,7 +184,7 @@ def drop_database(settings: Settings) -> None:
 
 
 def warm_up(spec: LoadSpec, client: str, seconds: float) -> None:
-    """Load ``spec`` for ``seconds`` without measuring (caches, pools, JIT-free warm-up)."""
+    """Load ``spec`` for ``seconds`` without measuring it (the pools and caches fill first)."""
     if seconds > 0:
         run_load(LoadSpec(spec.url, spec.method, spec.body, spec.connections, seconds), client)
 
