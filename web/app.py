@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(log_route_context)],
         # FastAPI's native OpenTelemetry asks the OpenTelemetry API on every request
         # whether a provider is configured (three environment look-ups, each a caught
-        # KeyError): 2-6 % of a read's CPU (bench/README.md). This service reports
-        # through /metrics and its JSON log lines, and ships no OpenTelemetry SDK.
+        # KeyError): 2-6 % of a read's time under the GIL (bench/README.md). This
+        # service reports through /metrics and its JSON log lines, and ships no
+        # OpenTelemetry SDK.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
