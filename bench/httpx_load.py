@@ -13,6 +13,7 @@ import itertools
 import json
 import statistics
 import time
+from urllib.parse import urljoin
 
 import httpx
 
@@ -27,13 +28,15 @@ async def _worker(  # noqa: PLR0917 - one worker's whole state
 ) -> None:
     while time.perf_counter() < deadline:
         content = None
+        n = next(counter)
         if args.body is not None:
-            content = args.body.replace("{n}", str(next(counter))).encode()
+            content = args.body.replace("{n}", str(n)).encode()
+        url = urljoin(args.url, args.path[n % len(args.path)]) if args.path else args.url
         began = time.perf_counter()
         try:
             response = await client.request(
                 args.method,
-                args.url,
+                url,
                 content=content,
                 headers={"content-type": "application/json"} if content else None,
             )
@@ -77,6 +80,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--method", default="GET")
     parser.add_argument("--body")
+    parser.add_argument("--path", action="append", help="request these paths in turn")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10.0)
     print(json.dumps(asyncio.run(run(parser.parse_args()))))

@@ -28,6 +28,7 @@ class LoadSpec:
     body: str | None = None  # JSON; for POST, ``{n}`` is replaced by a request counter
     connections: int = 16
     duration: float = 10.0
+    paths: tuple[str, ...] = ()  # if any: each request takes the next (on ``url``'s host)
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,24 @@ def run_load(spec: LoadSpec, client: str | None = None) -> LoadResult:
 
 
 def _wrk_script(spec: LoadSpec, folder: Path) -> Path:
-    """A wrk Lua script that sends ``spec``'s method and body (with a counter)."""
+    """A wrk Lua script that sends ``spec``'s method and body (with a counter), on each
+    of ``spec.paths`` in turn if it has any."""
     body = json.dumps(spec.body or "")
+    paths = ", ".join(json.dumps(path) for path in spec.paths)
     script = folder / "request.lua"
     script.write_text(
         "local n = 0\n"
+        f"local paths = {{{paths}}}\n"
         f'wrk.method = "{spec.method}"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         f"local template = {body}\n"
         "request = function()\n"
         "  n = n + 1\n"
+        "  local path = nil\n"
+        "  if #paths > 0 then path = paths[(n % #paths) + 1] end\n"
         "  local tag = tostring(n) .. '-' .. tostring(math.random(1e9))\n"
         '  local body = string.gsub(template, "{n}", tag)\n'
-        "  return wrk.format(nil, nil, nil, body)\n"
+        "  return wrk.format(nil, path, nil, body)\n"
         "end\n"
     )
     return script
@@ -105,7 +111,7 @@ def _run_wrk(spec: LoadSpec) -> LoadResult:
             "--timeout",
             "10s",
         ]
-        if spec.method != "GET" or spec.body is not None:
+        if spec.method != "GET" or spec.body is not None or spec.paths:
             command += ["-s", str(_wrk_script(spec, Path(folder)))]
         done = subprocess.run(
             [*command, spec.url], capture_output=True, text=True, check=True, timeout=600
@@ -129,5 +135,7 @@ def _run_httpx(spec: LoadSpec) -> LoadResult:
     ]
     if spec.body is not None:
         command += ["--body", spec.body]
+    for path in spec.paths:
+        command += ["--path", path]
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
     return LoadResult(**json.loads(done.stdout))

@@ -21,6 +21,10 @@ class ImageRepository(ABC):
     def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
         """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
 
+    @abstractmethod
+    def find_by_guids(self, guids: Sequence[str], visibility: Visibility) -> dict[str, StoredImage]:
+        """The rows among ``guids`` that ``visibility`` may see, by guid; the rest are absent."""
+
     def get_by_guid(self, guid: str, visibility: Visibility) -> StoredImage:
         """Return the row with ``guid`` or raise ``RecordNotFoundError``."""
         found = self.find_by_guid(guid, visibility)

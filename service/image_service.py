@@ -90,6 +90,11 @@ class ImageService(ImageServiceInterface):
             backends.database, backends.blobs, workers=0
         )
 
+    @property
+    def visibility(self) -> Visibility:
+        """Which rows this scope sees (scopes with equal visibility read the same rows)."""
+        return self._visibility
+
     # -- create -----------------------------------------------------------------------
 
     def create_image(
@@ -203,6 +208,14 @@ class ImageService(ImageServiceInterface):
         guid = parse_guid(guid)
         with transaction(self._backends.database) as db:
             return db.images.get_by_guid(guid, self._visibility).to_detail()
+
+    def get_images_by_guid(self, guids: Sequence[str]) -> dict[str, ImageDetail]:
+        """The images among ``guids`` visible in this scope, by guid, in one unit of work
+        (one query for up to 500 of them); the others are absent."""
+        wanted = [parse_guid(guid) for guid in guids]
+        with transaction(self._backends.database) as db:
+            found = db.images.find_by_guids(wanted, self._visibility)
+        return {guid: image.to_detail() for guid, image in found.items()}
 
     def get_all_images(self) -> List[ImageDetail]:  # noqa: UP006
         """Return every visible image, newest first, page by page (for scripts, not HTTP)."""

@@ -39,6 +39,11 @@ class ImageServiceInterface(ABC):
         """Return the image with ``guid`` visible in this scope, else ``RecordNotFoundError``."""
 
     @abstractmethod
+    def get_images_by_guid(self, guids: Sequence[str]) -> dict[str, ImageDetail]:
+        """The images among ``guids`` visible in this scope, by guid, read together; the
+        others are absent. ``ValidationFailedError`` if one of them is not a UUID."""
+
+    @abstractmethod
     def get_all_images(self) -> List[ImageDetail]:  # noqa: UP006
         """Return every image visible in this scope, newest first (walks all pages)."""
 

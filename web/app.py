@@ -24,6 +24,7 @@ from service.init import Services, build_services, check_schema
 from service.metrics import initialise_labels
 from service.metrics_dir import worker_stopped
 from web.dependencies import log_route_context
+from web.detail_reads import DetailReads
 from web.errors import install_error_handlers
 from web.middleware import RequestContextMiddleware
 from web.pages import STATIC_DIR
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         else:
             app.state.services = services
         initialise_labels()
+        app.state.detail_reads = DetailReads()
         # The database reads of the detail and list routes run on the loop's executor
         # (web/threads.py): one thread per pooled connection, not asyncio's default of
         # CPUs + 4, so every connection of the pool can be busy at once.

@@ -21,6 +21,7 @@ from service.init import Services
 from service.private_images import PrivateImageService
 from service.public_images import PublicImageService
 from web.basic_auth import StrictHTTPBasic
+from web.detail_reads import DetailReads
 
 basic_auth = StrictHTTPBasic(realm="pixyproxy", scheme_name="HTTPBasic", auto_error=False)
 BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_auth)]
@@ -93,6 +94,15 @@ async def private_images(services: ServicesDep, owner: RequiredCaller) -> Privat
 
 PublicImages = Annotated[PublicImageService, Depends(public_images)]
 PrivateImages = Annotated[PrivateImageService, Depends(private_images)]
+
+
+async def detail_reads(request: Request) -> DetailReads:
+    """The app's batches of detail reads (web/detail_reads.py), made by its lifespan."""
+    reads: DetailReads = request.app.state.detail_reads
+    return reads
+
+
+DetailReadsDep = Annotated[DetailReads, Depends(detail_reads)]
 
 
 async def log_route_context(request: Request) -> None:

@@ -77,10 +77,10 @@ WHERE_OLDER_BY_TAG = (
 )
 NEWEST_FIRST_BY_TAG = " ORDER BY t0.created_at DESC, t0.image_id DESC LIMIT :limit"
 ONE_ROW = " LIMIT 1"
-SELECT_BY_GUID = (
-    "SELECT " + IMAGE_COLUMNS + ", {tags} AS tags"  # noqa: S608 - constants
-    " FROM images AS i WHERE " + WHERE_GUID
-)
+SELECT_FOLDED = (
+    "SELECT " + IMAGE_COLUMNS + ", {tags} AS tags FROM images AS i WHERE "  # noqa: S608
+)  # rows with their tags folded in: a read by guid is one query
+WHERE_GUID_IN = "i.guid IN ({guids})"
 
 KEYS_PER_QUERY = 500  # below SQLite's default limit of bound parameters
 
@@ -167,7 +167,7 @@ class SQLImageRepository(ImageRepository):
         """Bind to ``session``; the unit of work owns the transaction."""
         self._db = session
         self._dialect = session.dialect
-        self._select_one = SELECT_BY_GUID.format(tags=self._dialect.tags_folded)
+        self._select_folded = SELECT_FOLDED.format(tags=self._dialect.tags_folded)
         self._save_rendition = SAVE_RENDITION.format(
             upsert=self._dialect.upsert_all("image_id, kind", RENDITION_FIELDS[1:])
         )
@@ -191,11 +191,24 @@ class SQLImageRepository(ImageRepository):
     def find_by_guid(self, guid: str, visibility: Visibility) -> StoredImage | None:
         """Return the row with ``guid`` if ``visibility`` may see it, else ``None``."""
         params: dict[str, Any] = {"guid": guid}
-        where = " AND " + _visibility(visibility, params)
-        rows = self._db.rows(self._select_one + where + ONE_ROW, params)
+        where = WHERE_GUID + " AND " + _visibility(visibility, params)
+        rows = self._db.rows(self._select_folded + where + ONE_ROW, params)
         if not rows:
             return None
         return image_from_row(self._dialect, rows[0], folded(rows[0]["tags"]))
+
+    def find_by_guids(self, guids: Sequence[str], visibility: Visibility) -> dict[str, StoredImage]:
+        """The rows among ``guids`` that ``visibility`` may see, by guid (one query per
+        ``KEYS_PER_QUERY`` distinct guids)."""
+        unique = list(dict.fromkeys(guids))
+        found: dict[str, StoredImage] = {}
+        for start in range(0, len(unique), KEYS_PER_QUERY):
+            params: dict[str, Any] = {}
+            marks = placeholders("guid", unique[start : start + KEYS_PER_QUERY], params)
+            where = WHERE_GUID_IN.format(guids=marks) + " AND " + _visibility(visibility, params)
+            for row in self._db.rows(self._select_folded + where, params):
+                found[str(row["guid"])] = image_from_row(self._dialect, row, folded(row["tags"]))
+        return found
 
     def list_page(self, query: PageQuery) -> list[StoredImage]:
         """Up to ``query.limit`` rows newest first, strictly older than ``query.after``."""

@@ -313,6 +313,13 @@ class InMemoryImageRepository(ImageRepository):
         row = self._uow.view().get(guid)
         return row if row is not None and _visible(row, visibility) else None
 
+    def find_by_guids(self, guids: Sequence[str], visibility: Visibility) -> dict[str, StoredImage]:
+        """The rows among ``guids`` that ``visibility`` may see, by guid."""
+        view = self._uow.view()
+        return {
+            guid: view[guid] for guid in guids if guid in view and _visible(view[guid], visibility)
+        }
+
     def list_page(self, query: PageQuery) -> list[StoredImage]:
         """Rows newest first by ``(created_at, id)``, strictly older than ``query.after``."""
         wanted = {tag.lower() for tag in query.tags}

@@ -86,6 +86,31 @@ def test_finds_an_image_it_added(database: Database) -> None:
     assert found.created_at.tzinfo is not None
 
 
+def test_find_by_guids_returns_the_rows_the_scope_may_see_with_their_tags(
+    database: Database,
+) -> None:
+    public = add_committed(database, new_image(tags=["fox", "snow"]), new_image(tags=["owl"]))
+    alices, bobs = add_committed(
+        database,
+        new_image(private=True, author="alice", tags=["mine"]),
+        new_image(private=True, author="bob"),
+    )
+    unknown = str(uuid.uuid4())
+    everything = [*guids(public), alices.guid, bobs.guid, unknown, public[0].guid]
+    with database.context() as db:
+        assert db.images.find_by_guids(everything, PUBLIC) == {i.guid: i for i in public}
+        assert db.images.find_by_guids(everything, private_of("alice")) == {alices.guid: alices}
+        assert db.images.find_by_guids([unknown], PUBLIC) == {}
+        assert db.images.find_by_guids([], PUBLIC) == {}
+
+
+def test_find_by_guids_reads_more_guids_than_one_query_holds(database: Database) -> None:
+    [first, last] = add_committed(database, new_image(), new_image())
+    asked = [first.guid, *(str(uuid.uuid4()) for _ in range(600)), last.guid]
+    with database.context() as db:
+        assert db.images.find_by_guids(asked, PUBLIC) == {first.guid: first, last.guid: last}
+
+
 def test_get_by_guid_raises_record_not_found_for_an_unknown_guid(database: Database) -> None:
     with database.context() as db, pytest.raises(RecordNotFoundError):
         db.images.get_by_guid(str(uuid.uuid4()), PUBLIC)

@@ -218,3 +218,20 @@ def test_an_unexpected_error_rolls_back_and_becomes_a_prompt_exception(world: Wo
     assert isinstance(caught.value.__cause__, RuntimeError)
     assert world.blob_keys() == set()
     assert world.database.open_contexts == 0
+
+
+def test_get_images_by_guid_reads_the_visible_ones_in_one_unit_and_validates_each(
+    world: World,
+) -> None:
+    public = world.public().create_image(_prompt())
+    hidden = world.private("alice").create_image(_prompt())
+    unknown = str(uuid.uuid4())
+    found = world.public().get_images_by_guid([public.guid, hidden.guid, unknown])
+    assert found == {public.guid: public}
+    assert world.private("alice").get_images_by_guid([public.guid, hidden.guid]) == {
+        hidden.guid: hidden
+    }
+    assert world.public().get_images_by_guid([public.guid.upper()]) == {public.guid: public}
+    with pytest.raises(ValidationFailedError):
+        world.public().get_images_by_guid([public.guid, "not-a-guid"])
+    assert world.database.open_contexts == 0

@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from core.models import ImageDetail, ImageDetailCreate
 from service.imaging import RenditionKind
 from web.content_response import content_response
-from web.dependencies import PrivateImages, required_caller
+from web.dependencies import DetailReadsDep, PrivateImages, required_caller
 from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
-from web.threads import in_thread
 
 router = APIRouter(
     prefix="/private/image",
@@ -52,9 +51,9 @@ async def list_private_images(
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(404, 422, 503))
-async def get_private_image(guid: UUID, images: PrivateImages) -> Response:
+async def get_private_image(guid: UUID, images: PrivateImages, reads: DetailReadsDep) -> Response:
     """One of the caller's private images."""
-    return detail_response(await in_thread(images.get_image_by_guid, str(guid)))
+    return detail_response(await reads.get(images, str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {

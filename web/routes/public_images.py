@@ -10,12 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 from core.models import ImageDetail, ImageDetailCreate
 from service.imaging import RenditionKind
 from web.content_response import content_response
-from web.dependencies import PublicImages, RequiredCaller
+from web.dependencies import DetailReadsDep, PublicImages, RequiredCaller
 from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
-from web.threads import in_thread
 
 router = APIRouter(prefix="/image", tags=["public images"])
 
@@ -45,9 +44,9 @@ async def list_images(
 
 
 @router.get("/{guid}", response_model=ImageDetail, responses=responses(401, 404, 422, 429, 503))
-async def get_image(guid: UUID, images: PublicImages) -> Response:
+async def get_image(guid: UUID, images: PublicImages, reads: DetailReadsDep) -> Response:
     """One public image's details (a private image is a 404, never revealed)."""
-    return detail_response(await in_thread(images.get_image_by_guid, str(guid)))
+    return detail_response(await reads.get(images, str(guid)))
 
 
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
