@@ -8,9 +8,10 @@ with ``run_in_executor`` instead, carrying the context variables (the request id
 log lines) along, as anyio does. Two executors, so that one kind of wait cannot take
 every thread from the other:
 
-- :func:`in_thread`, the event loop's default executor, for the database reads (detail
-  and list): one thread per pooled connection (set in ``web/app.py``), and the pool
-  bounds every wait (``DB_POOL_TIMEOUT``);
+- :func:`in_thread`, the event loop's default executor, for the database reads (list
+  pages, and the batches of detail reads of ``web/detail_reads.py``): one thread per
+  pooled connection (set in ``web/app.py``), and the pool bounds every wait
+  (``DB_POOL_TIMEOUT``);
 - :func:`in_blob_thread`, ``BLOB_THREADS`` threads, for the content routes, which read
   the row and then wait on the blob store (an S3 read may wait ``read_timeout``), and
   make a missing rendition there when one is asked for: as many threads as the S3
