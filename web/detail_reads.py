@@ -20,6 +20,7 @@ request can only ever receive a row its own scope may see.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from dataclasses import dataclass, field
 
 from core.exceptions import RecordNotFoundError
@@ -63,8 +64,9 @@ class DetailReads:
         if not lane.busy:
             lane.busy = True
             # Not sent at once: requests that reach this point in the same turn of the
-            # event loop join the batch first.
-            loop.call_soon(self._send, scope.visibility)
+            # event loop join the batch first. The batch serves several requests, so
+            # it runs in a context of its own: its log lines carry no one request's id.
+            loop.call_soon(self._send, scope.visibility, context=contextvars.Context())
         return await future
 
     def _send(self, visibility: Visibility) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core.exceptions import DBConnectionError, RecordNotFoundError
+from core.log import request_id_var
 from core.models import ImageDetail, ImageDetailCreate
 from service.image_service import Backends, ImageService
 from service.private_images import PrivateImageService
@@ -31,11 +32,13 @@ class CountingDatabase(InMemoryDatabase):
     def __init__(self) -> None:
         super().__init__()
         self.units = 0
+        self.request_ids: list[str | None] = []  # the request id each unit was opened under
         self.hold: threading.Event | None = None
         self.held = threading.Event()  # set once a unit is waiting on ``hold``
 
     def context(self) -> InMemoryUnitOfWork:
         self.units += 1
+        self.request_ids.append(request_id_var.get())
         hold, self.hold = self.hold, None
         if hold is not None:
             self.held.set()
@@ -204,3 +207,18 @@ def test_a_batch_holds_at_most_max_batch_guids(world: World) -> None:
 
     assert run(main) == images
     assert world.database.units == 3
+
+
+def test_a_batch_runs_under_no_single_requests_id(world: World) -> None:
+    image = world.create(world.public())
+    reads = DetailReads()
+
+    async def read_as(request_id: str) -> ImageDetail:
+        request_id_var.set(request_id)  # as the middleware does, in each request's task
+        return await reads.get(world.public(), image.guid)
+
+    async def main() -> list[ImageDetail]:
+        return list(await asyncio.gather(read_as("req-1"), read_as("req-2")))
+
+    assert run(main) == [image, image]
+    assert world.database.request_ids[-1:] == [None]  # its log lines say "-"
