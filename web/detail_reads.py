@@ -90,7 +90,7 @@ class DetailReads:
             for future in [*_waiting(batch), *_waiting(lane.waiting)]:
                 future.cancel()
             raise
-        except Exception as exc:
+        except BaseException as exc:  # each request of the batch raises it; the lane goes on
             for future in _waiting(batch):
                 future.set_exception(exc)
         else:

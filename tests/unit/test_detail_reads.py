@@ -35,10 +35,14 @@ class CountingDatabase(InMemoryDatabase):
         self.request_ids: list[str | None] = []  # the request id each unit was opened under
         self.hold: threading.Event | None = None
         self.held = threading.Event()  # set once a unit is waiting on ``hold``
+        self.raise_next: BaseException | None = None
 
     def context(self) -> InMemoryUnitOfWork:
         self.units += 1
         self.request_ids.append(request_id_var.get())
+        error, self.raise_next = self.raise_next, None
+        if error is not None:
+            raise error
         hold, self.hold = self.hold, None
         if hold is not None:
             self.held.set()
@@ -222,3 +226,25 @@ def test_a_batch_runs_under_no_single_requests_id(world: World) -> None:
 
     assert run(main) == [image, image]
     assert world.database.request_ids[-1:] == [None]  # its log lines say "-"
+
+
+class Unexpected(BaseException):
+    """Not an ``Exception``: what no ``except Exception`` catches."""
+
+
+def test_a_batch_that_dies_of_anything_answers_its_readers_and_the_next_batch_runs(
+    world: World,
+) -> None:
+    image = world.create(world.public())
+    reads = DetailReads()
+
+    async def main() -> tuple[BaseException | ImageDetail, ImageDetail]:
+        world.database.raise_next = Unexpected()
+        [first] = await asyncio.gather(
+            asyncio.wait_for(reads.get(world.public(), image.guid), 5), return_exceptions=True
+        )
+        return first, await asyncio.wait_for(reads.get(world.public(), image.guid), 5)
+
+    first, second = run(main)
+    assert isinstance(first, Unexpected)
+    assert second == image
