@@ -31,16 +31,16 @@ from web.threads import in_thread
 
 MAX_BATCH = 100  # guids per query; more waiting requests go in the next batch
 
-Waiters = dict[str, list["asyncio.Future[ImageDetail]"]]
+Waiters = dict[str, list[asyncio.Future[ImageDetail]]]
 
 
 @dataclass(eq=False)
 class _Lane:
-    """The requests of one visibility: those waiting for the next batch, and whether one is out."""
+    """The requests of one visibility waiting for its next batch. A lane exists while its
+    batch is about to go or out; it is closed when a batch ends and nobody waits."""
 
     scope: ImageService  # the latest request's scope; every scope of a lane reads the same rows
     waiting: Waiters = field(default_factory=dict)
-    busy: bool = False
 
 
 class DetailReads:
@@ -55,14 +55,13 @@ class DetailReads:
     async def get(self, scope: ImageService, guid: str) -> ImageDetail:
         """The image with ``guid`` (a canonical UUID string) visible in ``scope``."""
         loop = asyncio.get_running_loop()
-        lane = self._lanes.get(scope.visibility)
-        if lane is None:
-            lane = self._lanes[scope.visibility] = _Lane(scope)
-        lane.scope = scope
         future: asyncio.Future[ImageDetail] = loop.create_future()
-        lane.waiting.setdefault(guid, []).append(future)
-        if not lane.busy:
-            lane.busy = True
+        lane = self._lanes.get(scope.visibility)
+        if lane is not None:  # join the batch about to go, or wait for the one after
+            lane.scope = scope
+            lane.waiting.setdefault(guid, []).append(future)
+        else:
+            self._lanes[scope.visibility] = _Lane(scope, {guid: [future]})
             # Not sent at once: requests that reach this point in the same turn of the
             # event loop join the batch first. The batch serves several requests, so
             # it runs in a context of its own: its log lines carry no one request's id.
