@@ -2,8 +2,9 @@
 
 The client is built without a network call, so an unreachable bucket never stops
 startup; every botocore error is translated here into the core exceptions, chained
-``from`` the original except on the presigned reads (``storage/s3_reads.py``), whose
-errors name a signed URL. Messages carry the S3 error code only, never credentials.
+``from`` the original except on the presigned reads and uploads
+(``storage/s3_reads.py``, ``storage/s3_writes.py``), whose errors name a signed URL.
+Messages carry the S3 error code only, never credentials.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from core.exceptions import (
 )
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
-from storage.s3_reads import PresignedReads, safe_code, unavailable
+from storage.s3_reads import PresignedReads, http_session, safe_code, unavailable
+from storage.s3_writes import PresignedWrites
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PRESIGNED_PAUSE = 300  # seconds reads use get_object after S3 refused a presigned one
+PRESIGNED_PAUSE = 300  # seconds get_object and put_object are used after S3 refused a presigned URL
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -78,8 +80,9 @@ class S3BlobStore(BlobStore):
 
     Built from settings without contacting the endpoint. Calls are bounded by the
     connect/read timeouts and ``max_attempts`` (botocore's "standard" retry mode; the
-    presigned reads retry the same way, without its retry quota: ``s3_reads.py``);
-    ``s3_public_endpoint_url``, when set, is used only to sign presigned URLs.
+    presigned reads and uploads retry the same way, without its retry quota:
+    ``s3_reads.py``); ``s3_public_endpoint_url``, when set, is used only to sign the
+    presigned URLs handed to clients.
     """
 
     backend = "s3"
@@ -114,15 +117,15 @@ class S3BlobStore(BlobStore):
             s3={"addressing_style": "path" if endpoint else "auto"},
         )
         self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
-        self._presigned_off_until = 0.0  # monotonic time; see ``open``
-        self._reads = PresignedReads(
+        self._presigned_off_until = 0.0  # monotonic time; see ``presigned_on``
+        self._http = http_session(
             self._client,
-            self.bucket,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            attempts=max_attempts,
             max_pool_connections=max_pool_connections,
         )
+        self._reads = PresignedReads(self._client, self.bucket, self._http, attempts=max_attempts)
+        self._writes = PresignedWrites(self._client, self.bucket, self._http, attempts=max_attempts)
         self._presign_client: S3Client = session.client(
             "s3",
             endpoint_url=public_endpoint,
@@ -132,7 +135,23 @@ class S3BlobStore(BlobStore):
         )
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
-        """Upload ``data`` in one PUT, which S3 applies whole or not at all."""
+        """Upload ``data`` in one PUT, which S3 applies whole or not at all.
+
+        Sent as a presigned PUT with its CRC32 (``storage/s3_writes.py``); an answer it
+        cannot take is left to ``put_object``, as :meth:`open` leaves one to
+        ``get_object``, and both use boto3's calls for ``PRESIGNED_PAUSE`` seconds.
+        """
+        if self.presigned_on:
+            refused = self._writes.put(key, data, content_type=content_type)
+            if refused is None:
+                return
+            self._put_object(key, data, content_type)
+            self._presigned_off(f"S3 refused a presigned upload ({refused}) that put_object made")
+            return
+        self._put_object(key, data, content_type)
+
+    def _put_object(self, key: str, data: bytes, content_type: str) -> None:
+        """:meth:`put` through boto3's ``put_object``."""
         try:
             self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
@@ -153,24 +172,25 @@ class S3BlobStore(BlobStore):
         byte_range = None
         if start or end is not None:
             byte_range = f"bytes={start or 0}-{'' if end is None else end}"
-        if not self.presigned_reads_on:
+        if not self.presigned_on:
             return self._get_object(key, byte_range)
         answer = self._reads.open(key, byte_range, size=lambda: self.stat(key).size)
         if isinstance(answer, BlobStream):
             return answer
         stream = self._get_object(key, byte_range)
-        self._presigned_off_until = time.monotonic() + PRESIGNED_PAUSE
-        logger.warning(
-            "S3 refused a presigned read (%s) that get_object made: get_object for %d s",
-            answer,
-            PRESIGNED_PAUSE,
-        )
+        self._presigned_off(f"S3 refused a presigned read ({answer}) that get_object made")
         return stream
 
     @property
-    def presigned_reads_on(self) -> bool:
-        """Whether reads go as presigned GETs now (``False`` for a while after a refusal)."""
+    def presigned_on(self) -> bool:
+        """Whether reads and uploads go as presigned requests now (``False`` for a while
+        after S3 refused one that boto3's own call then made)."""
         return time.monotonic() >= self._presigned_off_until
+
+    def _presigned_off(self, why: str) -> None:
+        """Use boto3's calls for ``PRESIGNED_PAUSE`` seconds, and say why."""
+        self._presigned_off_until = time.monotonic() + PRESIGNED_PAUSE
+        logger.warning("%s: boto3's calls for %d s", why, PRESIGNED_PAUSE)
 
     def _get_object(self, key: str, byte_range: str | None) -> BlobStream:
         """:meth:`open` through boto3's ``get_object``."""
@@ -239,7 +259,7 @@ class S3BlobStore(BlobStore):
             raise _unavailable("presign", exc) from exc
 
     def close(self) -> None:
-        """Release both clients' connection pools and the reads'."""
-        self._reads.close()
+        """Release both clients' connection pools and the presigned requests'."""
+        self._http.close()
         self._client.close()
         self._presign_client.close()

@@ -15,6 +15,9 @@ retry, after a jittered pause, of a connection error, throttling or a 5xx
 checked with botocore's checksum classes as the body streams). An answer only
 ``get_object`` can take (see :meth:`PresignedReads.open`) is handed back to the store.
 
+The store's presigned uploads (``storage/s3_writes.py``) share the HTTP session, the
+retries and the error parsing defined here.
+
 A signed URL is a credential until it expires, and urllib3's and botocore's errors name
 it: every error here is raised outside the handler that caught the original, so it
 carries neither a ``__cause__`` nor a ``__context__``.
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
 from botocore.exceptions import BotoCoreError, HTTPClientError, SSLError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.httpchecksum import BaseChecksum, Crc32Checksum, Sha1Checksum, Sha256Checksum
@@ -74,6 +77,54 @@ def unavailable(operation: str, detail: str) -> BlobStoreUnavailableError:
     return BlobStoreUnavailableError(f"The blob store is unavailable ({operation}: {detail}).")
 
 
+def http_session(
+    client: S3Client, *, connect_timeout: float, read_timeout: float, max_pool_connections: int
+) -> URLLib3Session:
+    """botocore's HTTP session, set up as ``client``'s own: CA bundle, proxies, timeouts.
+
+    For the presigned requests of the store (these reads, and the uploads of
+    ``storage/s3_writes.py``), which share its connection pool.
+    """
+    # botocore's stubs are narrower than botocore: its clients pass a CA bundle path as
+    # ``verify`` and a (connect, read) pair as ``timeout``, as here. A bundle set only in
+    # an AWS config profile is not seen here: the TLS error sends the request to boto3's
+    # own call (``get_object``, ``put_object``).
+    return URLLib3Session(
+        verify=os.environ.get("AWS_CA_BUNDLE") or True,  # type: ignore[arg-type]
+        proxies=get_environ_proxies(client.meta.endpoint_url),
+        timeout=(connect_timeout, read_timeout),  # type: ignore[arg-type]
+        max_pool_connections=max_pool_connections,
+    )
+
+
+def send(
+    http: URLLib3Session, request: AWSPreparedRequest, *, attempts: int, operation: str
+) -> AWSResponse | str:
+    """``request``'s answer, its body unread, with botocore's standard retries.
+
+    A connection error, or a throttling or 5xx answer, is tried again after a jittered
+    pause, ``attempts`` tries in all; then ``BlobStoreUnavailableError`` (no status left
+    to answer) or the last answer. A TLS error comes back as a reason to leave the
+    request to boto3's own call.
+    """
+    failure = "unknown"
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:  # botocore's standard mode: a random pause of up to 2**n s
+            time.sleep(random.uniform(0, 2 ** (attempt - 1)))  # noqa: S311 - jitter
+        try:
+            response = http.send(request)
+        except SSLError:
+            return "TLS error"  # the same certificate again would fail the same way
+        except (BotoConnectionError, HTTPClientError) as exc:
+            failure = type(exc).__name__
+            continue
+        if response.status_code in RETRYABLE_STATUSES and attempt < attempts:
+            response.raw.close()
+            continue
+        return response
+    raise unavailable(operation, failure)
+
+
 class PresignedReads:
     """GETs of one bucket's objects through URLs ``client`` signs, with retries.
 
@@ -82,28 +133,12 @@ class PresignedReads:
     """
 
     def __init__(
-        self,
-        client: S3Client,
-        bucket: str,
-        *,
-        connect_timeout: float,
-        read_timeout: float,
-        attempts: int,
-        max_pool_connections: int,
+        self, client: S3Client, bucket: str, http: URLLib3Session, *, attempts: int
     ) -> None:
         self._client = client
         self._bucket = bucket
+        self._http = http
         self._attempts = max(1, attempts)
-        # botocore's stubs are narrower than botocore: its clients pass a CA bundle path
-        # as ``verify`` and a (connect, read) pair as ``timeout``, as here. A bundle set
-        # only in an AWS config profile is not seen here: the TLS error sends the read to
-        # ``get_object`` (:meth:`open`).
-        self._http = URLLib3Session(
-            verify=os.environ.get("AWS_CA_BUNDLE") or True,  # type: ignore[arg-type]
-            proxies=get_environ_proxies(client.meta.endpoint_url),
-            timeout=(connect_timeout, read_timeout),  # type: ignore[arg-type]
-            max_pool_connections=max_pool_connections,
-        )
         self._signed = functools.lru_cache(maxsize=URL_CACHE_SIZE)(self._sign)
 
     def open(
@@ -132,7 +167,7 @@ class PresignedReads:
             length = int(header) if header is not None and header.isdecimal() else None
             checksum = BodyChecksum.of(response.headers) if status == 200 else None
             return BlobStream(_chunks(response.raw, length, checksum), closer=response.raw)
-        code, actual_size = _error_of(response)
+        code, actual_size = error_of(response)
         if code == "InvalidRange":
             raise RangeNotSatisfiableError(int(actual_size) if actual_size.isdecimal() else size())
         if status == 404 and code == "NoSuchKey":
@@ -140,10 +175,6 @@ class PresignedReads:
         if status in RETRYABLE_STATUSES:
             raise unavailable("open", f"error {safe_code(code)}")
         return f"{status} {safe_code(code)}"
-
-    def close(self) -> None:
-        """Release the pooled connections."""
-        self._http.close()
 
     def _sign(self, key: str, period: int) -> str:
         """A GET URL for ``key``; ``period`` only keys the cache (see ``URL_REUSE``)."""
@@ -164,29 +195,14 @@ class PresignedReads:
         headers = {**CHECKSUM_MODE, "Range": byte_range} if byte_range else CHECKSUM_MODE
         unprepared = AWSRequest("GET", url, headers)
         unprepared.stream_output = True
-        request = unprepared.prepare()
-        failure = "unknown"
-        for attempt in range(1, self._attempts + 1):
-            if attempt > 1:  # botocore's standard mode: a random pause of up to 2**n s
-                time.sleep(random.uniform(0, 2 ** (attempt - 1)))  # noqa: S311 - jitter
-            try:
-                response = self._http.send(request)
-            except SSLError:
-                return "TLS error"  # the same certificate again would fail the same way
-            except (BotoConnectionError, HTTPClientError) as exc:
-                failure = type(exc).__name__
-                continue
-            if response.status_code in RETRYABLE_STATUSES and attempt < self._attempts:
-                response.raw.close()
-                continue
-            return response
-        raise unavailable("open", failure)
+        return send(self._http, unprepared.prepare(), attempts=self._attempts, operation="open")
 
 
-def _error_of(response: AWSResponse) -> tuple[str, str]:
+def error_of(response: AWSResponse, operation: str = "open") -> tuple[str, str]:
     """An error answer's S3 ``Code`` (else its status) and ``ActualObjectSize`` (or "").
 
-    Reads at most ``MAX_ERROR_BODY`` bytes of the body and closes it.
+    Reads at most ``MAX_ERROR_BODY`` bytes of the body and closes it; a body that cannot
+    be read makes ``operation`` unavailable.
     """
     failure = None
     try:
@@ -196,7 +212,7 @@ def _error_of(response: AWSResponse) -> tuple[str, str]:
     finally:
         response.raw.close()
     if failure is not None:
-        raise unavailable("open", failure)
+        raise unavailable(operation, failure)
     try:
         root = ElementTree.fromstring(body)  # noqa: S314 - our own configured endpoint
     except ElementTree.ParseError:

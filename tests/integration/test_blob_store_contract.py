@@ -30,7 +30,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[BlobStore]:
     yield blob_store
     if isinstance(blob_store, S3BlobStore):
         # Every answer moto gave was one the presigned reads take as they are.
-        assert blob_store.presigned_reads_on
+        assert blob_store.presigned_on
 
 
 @pytest.fixture

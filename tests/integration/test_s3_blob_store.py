@@ -26,6 +26,7 @@ from storage.blob_store import CHUNK_SIZE
 from storage.init import build_blob_store
 from storage.local import LocalBlobStore
 from storage.s3 import S3BlobStore
+from storage.s3_writes import crc32_base64
 from tests.support.s3_fixtures import StoppableS3, create_bucket, make_s3_settings
 
 OUTAGE_BUDGET_SECONDS = 15.0
@@ -99,11 +100,18 @@ def test_a_bucket_in_another_region_answers_once_created(moto_server: str) -> No
 
 
 @pytest.mark.s3
-def test_put_records_the_content_type(s3_settings: Settings, s3_blob_store: S3BlobStore) -> None:
-    s3_blob_store.put("images/a.webp", b"RIFF", content_type="image/webp")
+def test_put_records_the_content_type_and_the_crc32(
+    s3_settings: Settings, s3_blob_store: S3BlobStore
+) -> None:
+    data = os.urandom(70_000)
+    s3_blob_store.put("images/a.webp", data, content_type="image/webp")
     client = boto3.client("s3", endpoint_url=s3_settings.s3_endpoint_url)
-    head = client.head_object(Bucket=s3_blob_store.bucket, Key="images/a.webp")
+    head = client.head_object(
+        Bucket=s3_blob_store.bucket, Key="images/a.webp", ChecksumMode="ENABLED"
+    )
     assert head["ContentType"] == "image/webp"
+    assert head["ContentLength"] == len(data)
+    assert head["ChecksumCRC32"] == crc32_base64(data)  # what the reads check
 
 
 @pytest.mark.s3
@@ -252,4 +260,4 @@ def test_streams_closed_midway_never_leave_bytes_for_the_next_read(
         stream.close()
         assert b"".join(store.open("images/big.png", start=5, end=9)) == data[5:10]
     assert b"".join(store.open("images/big.png")) == data
-    assert store.presigned_reads_on
+    assert store.presigned_on

@@ -68,7 +68,7 @@ def test_a_bucket_that_refuses_presigned_reads_is_read_through_get_object() -> N
     with scripted_s3([refused, refused], [image, image]) as s3:
         store = S3BlobStore(make_s3_settings(s3.url))
         assert b"".join(store.open("images/a.png")) == b"image"
-        assert not store.presigned_reads_on
+        assert not store.presigned_on
         assert b"".join(store.open("images/a.png")) == b"image"  # straight to get_object
     # Refused, refused again with a freshly signed URL, then get_object twice.
     assert presigned(s3.requests) == [True, True, False, False]
@@ -78,7 +78,7 @@ def test_a_refused_reused_url_is_signed_again_and_presigned_reads_go_on() -> Non
     with scripted_s3([Answer(403, DENIED), Answer(200, b"image")]) as s3:
         store = S3BlobStore(make_s3_settings(s3.url))
         assert b"".join(store.open("images/a.png")) == b"image"
-        assert store.presigned_reads_on
+        assert store.presigned_on
     assert presigned(s3.requests) == [True, True]
 
 

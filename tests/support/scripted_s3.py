@@ -1,4 +1,4 @@
-"""An HTTP endpoint that answers S3 GETs from a script: the failures moto cannot show."""
+"""An HTTP endpoint that answers S3 GETs and PUTs from a script: what moto cannot show."""
 
 from __future__ import annotations
 
@@ -26,17 +26,28 @@ class Answer:
         return len(self.body) if self.length is None else self.length
 
 
-class ScriptedS3(ThreadingHTTPServer):
-    """Answers each GET with the next scripted :class:`Answer`.
+@dataclass(frozen=True)
+class Upload:
+    """One PUT as the endpoint received it."""
 
-    GETs signed in the URL (presigned) take from ``script``, those signed in headers
-    (boto3's ``get_object``) from ``header_script``; ``requests`` records every path.
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class ScriptedS3(ThreadingHTTPServer):
+    """Answers each GET or PUT with the next scripted :class:`Answer`.
+
+    Requests signed in the URL (presigned) take from ``script``, those signed in headers
+    (boto3's ``get_object``, ``put_object``) from ``header_script``; ``requests`` records
+    every path, ``uploads`` every PUT.
     """
 
     def __init__(self, script: list[Answer], header_script: list[Answer] | None = None) -> None:
         self.script = script
         self.header_script = header_script or []
         self.requests: list[str] = []
+        self.uploads: list[Upload] = []
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
 
     @property
@@ -48,6 +59,11 @@ class ScriptedS3(ThreadingHTTPServer):
 class _ScriptedHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ScriptedS3
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.uploads.append(Upload(self.path, dict(self.headers.items()), body))
+        self.do_GET()
 
     def do_GET(self) -> None:
         self.server.requests.append(self.path)

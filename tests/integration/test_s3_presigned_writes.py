@@ -1,0 +1,61 @@
+"""S3 uploads as presigned PUTs: what is sent, and the answers moto never gives.
+
+moto covers the everyday round trip (``test_blob_store_contract.py``, and the CRC32 it
+stores in ``test_s3_blob_store.py``); a scripted endpoint shows the request itself and
+the refusals, throttling and failures of a real bucket.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from core.exceptions import BlobStoreUnavailableError
+from storage.s3 import S3BlobStore
+from storage.s3_writes import crc32_base64
+from tests.integration.test_s3_presigned_reads import DENIED, presigned
+from tests.support.s3_fixtures import make_s3_settings
+from tests.support.scripted_s3 import Answer, scripted_s3
+
+
+def test_an_upload_is_one_presigned_put_with_its_type_and_crc32_signed() -> None:
+    data = os.urandom(50_000)
+    with scripted_s3([Answer(200)]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        store.put("images/a.png", data, content_type="image/png")
+    [upload] = s3.uploads
+    path, query = urlsplit(upload.path)[2:4]
+    assert path == f"/{store.bucket}/images/a.png"
+    signed = parse_qs(query)["X-Amz-SignedHeaders"][0].split(";")
+    assert {"content-type", "x-amz-checksum-crc32", "x-amz-sdk-checksum-algorithm"} <= set(signed)
+    headers = {name.lower(): value for name, value in upload.headers.items()}
+    assert headers["content-type"] == "image/png"
+    assert headers["x-amz-checksum-crc32"] == crc32_base64(data)
+    assert headers["x-amz-sdk-checksum-algorithm"] == "CRC32"
+    assert upload.body == data
+
+
+def test_a_bucket_that_refuses_presigned_uploads_gets_them_through_put_object() -> None:
+    with scripted_s3([Answer(403, DENIED)], [Answer(200), Answer(200)]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        store.put("images/a.png", b"first", content_type="image/png")
+        assert not store.presigned_on
+        store.put("images/b.png", b"second", content_type="image/png")  # put_object at once
+    # Refused, then put_object for it and for the next upload.
+    assert presigned(s3.requests) == [True, False, False]
+    assert [upload.body for upload in s3.uploads] == [b"first", b"first", b"second"]
+
+
+def test_a_throttled_upload_is_retried_once_then_unavailable_without_its_url() -> None:
+    slow_down = Answer(503, b"<Error><Code>SlowDown</Code></Error>")
+    with scripted_s3([slow_down, Answer(200), slow_down, slow_down]) as s3:
+        store = S3BlobStore(make_s3_settings(s3.url))
+        store.put("images/a.png", b"image", content_type="image/png")
+        with pytest.raises(BlobStoreUnavailableError, match="SlowDown") as caught:
+            store.put("images/b.png", b"image", content_type="image/png")
+        assert store.presigned_on  # throttling is no refusal of presigned URLs
+    assert len(s3.uploads) == 4
+    assert "X-Amz-Signature" not in str(caught.value)
+    assert caught.value.__context__ is None  # no urllib3 error (and its URL) attached
