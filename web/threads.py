@@ -16,9 +16,12 @@ every thread from the other:
   the row and then wait on the blob store (an S3 read may wait ``read_timeout``), and
   make a missing rendition there when one is asked for: as many threads as the S3
   store's connection pool holds by default (``max_pool_connections`` in
-  ``storage/s3.py``).
+  ``storage/s3.py``);
+- :func:`in_create_thread`, ``CREATE_THREADS`` threads (as many as FastAPI's thread
+  pool), for ``POST /image`` and ``POST /private/image``: a generation may wait minutes
+  on the image API, and must not hold the threads of the reads.
 
-Generation and the other writes stay on FastAPI's thread pool (``def`` routes).
+The other writes stay on FastAPI's thread pool (``def`` routes).
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 BLOB_THREADS = 32
+CREATE_THREADS = 40  # anyio's default limit for FastAPI's thread pool, which had them
 # Threads start on demand, so an idle process holds none.
 _blob_executor = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="blob-read")
+_create_executor = ThreadPoolExecutor(CREATE_THREADS, thread_name_prefix="create")
 
 
 async def _run(executor: Executor | None, call: Callable[[], T]) -> T:
@@ -52,3 +57,8 @@ async def in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> 
 async def in_blob_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run ``func(*args, **kwargs)`` on the blob threads and return its result."""
     return await _run(_blob_executor, functools.partial(func, *args, **kwargs))
+
+
+async def in_create_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``func(*args, **kwargs)`` on the creation threads and return its result."""
+    return await _run(_create_executor, functools.partial(func, *args, **kwargs))

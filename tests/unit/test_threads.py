@@ -1,4 +1,4 @@
-"""``in_thread`` and ``in_blob_thread``: the read routes' one hop to a worker thread."""
+"""``in_thread``, ``in_blob_thread`` and ``in_create_thread``: a route's one hop to a worker."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from web.threads import in_blob_thread, in_thread
+from web.threads import in_blob_thread, in_create_thread, in_thread
 
-HOPS = pytest.mark.parametrize("hop", [in_thread, in_blob_thread], ids=["db", "blob"])
+HOPS = pytest.mark.parametrize(
+    "hop", [in_thread, in_blob_thread, in_create_thread], ids=["db", "blob", "create"]
+)
 
 Hop = Callable[..., Coroutine[Any, Any, Any]]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -62,3 +64,23 @@ def test_blob_reads_do_not_wait_for_busy_database_threads() -> None:
         return value
 
     assert asyncio.run(main()) == "-blob"
+
+
+def test_creations_and_reads_never_wait_for_each_others_threads() -> None:
+    async def main() -> tuple[str, str]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(1))
+        release = threading.Event()
+        # The only database thread, and a creation waiting on its image generator.
+        busy = [asyncio.ensure_future(in_thread(release.wait, 10))]
+        busy.append(asyncio.ensure_future(in_create_thread(release.wait, 10)))
+        await asyncio.sleep(0.05)  # the tasks have taken their threads
+        try:
+            created, _ = await asyncio.wait_for(in_create_thread(seen_from_worker, "new"), 5)
+            read, _ = await asyncio.wait_for(in_blob_thread(seen_from_worker, "blob"), 5)
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+        return created, read
+
+    assert asyncio.run(main()) == ("-new", "-blob")

@@ -15,6 +15,7 @@ from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
+from web.threads import in_create_thread
 
 router = APIRouter(
     prefix="/private/image",
@@ -30,13 +31,13 @@ router = APIRouter(
     response_model=ImageDetail,
     responses=responses(409, 422, 429, 502, 503, 504),
 )
-def create_private_image(
+async def create_private_image(
     body: ImageDetailCreate,
     images: PrivateImages,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Generate a private image owned by the caller."""
-    detail = images.create_image(body, idempotency_key=idempotency_key)
+    detail = await in_create_thread(images.create_image, body, idempotency_key=idempotency_key)
     return detail_response(
         detail, status_code=201, headers={"Location": f"/private/image/{detail.guid}"}
     )

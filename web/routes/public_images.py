@@ -15,6 +15,7 @@ from web.errors import responses
 from web.idempotency import IdempotencyKey
 from web.json_body import detail_response
 from web.listing import ListParams, list_response
+from web.threads import in_create_thread
 
 router = APIRouter(prefix="/image", tags=["public images"])
 
@@ -25,13 +26,13 @@ router = APIRouter(prefix="/image", tags=["public images"])
     response_model=ImageDetail,
     responses=responses(401, 409, 422, 429, 502, 503, 504),
 )
-def create_image(
+async def create_image(
     body: ImageDetailCreate,
     images: PublicImages,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Generate a public image from a prompt; ``Location`` names the new image."""
-    detail = images.create_image(body, idempotency_key=idempotency_key)
+    detail = await in_create_thread(images.create_image, body, idempotency_key=idempotency_key)
     return detail_response(detail, status_code=201, headers={"Location": f"/image/{detail.guid}"})
 
 
