@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
 
-def crc32_base64(data: bytes) -> str:
+def _crc32_base64(data: bytes) -> str:
     """The CRC32 of ``data`` as S3 writes it: four big-endian bytes, base64."""
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode("ascii")
 
@@ -64,7 +64,7 @@ class PresignedWrites:
         only ``put_object`` can take: a refusal of presigned URLs (``403``), a redirect
         to the bucket's region, a TLS error, any other 3xx/4xx.
         """
-        checksum = crc32_base64(data)
+        checksum = _crc32_base64(data)
         headers = {
             "Content-Type": content_type,
             "x-amz-checksum-crc32": checksum,

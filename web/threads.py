@@ -5,8 +5,8 @@ FastAPI runs a plain ``def`` route through ``anyio.to_thread.run_sync``: a check
 call. The database and blob calls of the read routes are short, so that machinery cost
 as much CPU as the call itself (bench/README.md). These hand the call to an executor
 with ``run_in_executor`` instead, carrying the context variables (the request id of the
-log lines) along, as anyio does. Two executors, so that one kind of wait cannot take
-every thread from the other:
+log lines) along, as anyio does. Three executors, so that no kind of wait can take
+every thread from another:
 
 - :func:`in_thread`, the event loop's default executor, for the database reads (list
   pages, and the batches of detail reads of ``web/detail_reads.py``): one thread per

@@ -26,8 +26,8 @@ from storage.blob_store import CHUNK_SIZE
 from storage.init import build_blob_store
 from storage.local import LocalBlobStore
 from storage.s3 import S3BlobStore
-from storage.s3_writes import crc32_base64
 from tests.support.s3_fixtures import StoppableS3, create_bucket, make_s3_settings
+from tests.support.scripted_s3 import crc32_of
 
 OUTAGE_BUDGET_SECONDS = 15.0
 
@@ -111,7 +111,7 @@ def test_put_records_the_content_type_and_the_crc32(
     )
     assert head["ContentType"] == "image/webp"
     assert head["ContentLength"] == len(data)
-    assert head["ChecksumCRC32"] == crc32_base64(data)  # what the reads check
+    assert head["ChecksumCRC32"] == crc32_of(data)  # what the reads check
 
 
 @pytest.mark.s3

@@ -6,28 +6,17 @@ ones a real bucket, a proxy or a dying server gives, and what a reader sees of e
 
 from __future__ import annotations
 
-import base64
-import zlib
-
 import pytest
 
 from core.exceptions import BlobStoreUnavailableError
 from storage.s3 import S3BlobStore
 from tests.support.s3_fixtures import make_s3_settings
-from tests.support.scripted_s3 import Answer, scripted_s3
-
-DENIED = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+from tests.support.scripted_s3 import DENIED, Answer, crc32_of, presigned, scripted_s3
 
 
 def crc32_header(data: bytes) -> dict[str, str]:
     """The ``x-amz-checksum-crc32`` header S3 sends for ``data``."""
-    value = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode("ascii")
-    return {"x-amz-checksum-crc32": value}
-
-
-def presigned(paths: list[str]) -> list[bool]:
-    """For each request, whether it was a presigned GET (else boto3's ``get_object``)."""
-    return ["X-Amz-Signature=" in path for path in paths]
+    return {"x-amz-checksum-crc32": crc32_of(data)}
 
 
 @pytest.mark.parametrize("status", [200, 206])

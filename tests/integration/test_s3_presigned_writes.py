@@ -14,10 +14,8 @@ import pytest
 
 from core.exceptions import BlobStoreUnavailableError
 from storage.s3 import S3BlobStore
-from storage.s3_writes import crc32_base64
-from tests.integration.test_s3_presigned_reads import DENIED, presigned
 from tests.support.s3_fixtures import make_s3_settings
-from tests.support.scripted_s3 import Answer, scripted_s3
+from tests.support.scripted_s3 import DENIED, Answer, crc32_of, presigned, scripted_s3
 
 
 def test_an_upload_is_one_presigned_put_with_its_type_and_crc32_signed() -> None:
@@ -32,7 +30,7 @@ def test_an_upload_is_one_presigned_put_with_its_type_and_crc32_signed() -> None
     assert {"content-type", "x-amz-checksum-crc32", "x-amz-sdk-checksum-algorithm"} <= set(signed)
     headers = {name.lower(): value for name, value in upload.headers.items()}
     assert headers["content-type"] == "image/png"
-    assert headers["x-amz-checksum-crc32"] == crc32_base64(data)
+    assert headers["x-amz-checksum-crc32"] == crc32_of(data)
     assert headers["x-amz-sdk-checksum-algorithm"] == "CRC32"
     assert upload.body == data
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DENIED = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+
+def crc32_of(data: bytes) -> str:
+    """The CRC32 S3 keeps for ``data`` (four big-endian bytes, base64), computed here
+    rather than by the code under test."""
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode("ascii")
+
+
+def presigned(paths: list[str]) -> list[bool]:
+    """For each request, whether it was presigned (else signed in headers by boto3)."""
+    return ["X-Amz-Signature=" in path for path in paths]
 
 
 @dataclass(frozen=True)
