@@ -28,7 +28,7 @@ from core.exceptions import (
 from core.settings import Settings
 from storage.blob_store import CHUNK_SIZE, BlobInfo, BlobStore, BlobStream
 from storage.s3_reads import PresignedReads, http_session, safe_code, unavailable
-from storage.s3_writes import PresignedWrites
+from storage.s3_writes import PresignedWrites, UploadSigner
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -125,7 +125,9 @@ class S3BlobStore(BlobStore):
             max_pool_connections=max_pool_connections,
         )
         self._reads = PresignedReads(self._client, self.bucket, self._http, attempts=max_attempts)
-        self._writes = PresignedWrites(self._client, self.bucket, self._http, attempts=max_attempts)
+        # The session's credentials are the client's own (resolved when it was built).
+        signer = UploadSigner(self._client, self.bucket, session.get_credentials())
+        self._writes = PresignedWrites(signer, self._http, attempts=max_attempts)
         self._presign_client: S3Client = session.client(
             "s3",
             endpoint_url=public_endpoint,

@@ -8,12 +8,19 @@ the refusals, throttling and failures of a real bucket.
 from __future__ import annotations
 
 import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
+import botocore.auth
 import pytest
+from botocore.config import Config
 
 from core.exceptions import BlobStoreUnavailableError
 from storage.s3 import S3BlobStore
+from storage.s3_writes import UploadSigner
 from tests.support.s3_fixtures import make_s3_settings
 from tests.support.scripted_s3 import DENIED, Answer, crc32_of, presigned, scripted_s3
 
@@ -57,3 +64,67 @@ def test_a_throttled_upload_is_retried_once_then_unavailable_without_its_url() -
     assert len(s3.uploads) == 4
     assert "X-Amz-Signature" not in str(caught.value)
     assert caught.value.__context__ is None  # no urllib3 error (and its URL) attached
+
+
+UPLOAD_HEADERS = {
+    "Content-Type": "image/png",
+    "x-amz-checksum-crc32": "AAAAAA==",
+    "x-amz-sdk-checksum-algorithm": "CRC32",
+}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "region", "addressing", "token"),
+    [
+        ("http://127.0.0.1:9000", "us-east-1", "path", None),  # MinIO, moto
+        (None, "eu-west-1", "auto", None),  # AWS: virtual-host addressing
+        (None, "us-west-2", "virtual", "session-token"),  # temporary credentials
+    ],
+)
+@pytest.mark.parametrize("key", ["images/0b5e.png", "images/a b+c~é.thumbnail.webp"])
+def test_upload_urls_are_the_ones_the_client_itself_signs(
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: str | None,
+    region: str,
+    addressing: Literal["auto", "virtual", "path"],
+    token: str | None,
+    key: str,
+) -> None:
+    # One instant for both signatures, so that equal URLs mean equal signing.
+    now = datetime(2026, 12, 7, 2, 0, 0)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: now)
+    session = boto3.session.Session(
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        aws_session_token=token,
+        region_name=region,
+    )
+    client = session.client(
+        "s3",
+        endpoint_url=endpoint,
+        config=Config(signature_version="s3v4", s3={"addressing_style": addressing}),
+    )
+    signer = UploadSigner(client, "pixy-bucket", session.get_credentials())
+    params = {"ContentType": "image/png", "ChecksumAlgorithm": "CRC32", "ChecksumCRC32": "AAAAAA=="}
+    theirs = client.generate_presigned_url(
+        "put_object", Params={"Bucket": "pixy-bucket", "Key": key, **params}, ExpiresIn=300
+    )
+    assert signer.url(key, UPLOAD_HEADERS) == theirs
+
+
+def test_without_credentials_an_upload_is_unavailable_not_a_botocore_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with scripted_s3([]) as s3:
+        settings = make_s3_settings(s3.url).model_copy(
+            update={"aws_access_key_id": None, "aws_secret_access_key": None}
+        )
+        store = S3BlobStore(settings)
+        with pytest.raises(BlobStoreUnavailableError, match="NoCredentialsError"):
+            store.put("images/a.png", b"image", content_type="image/png")
+    assert s3.requests == []  # nothing unsigned was sent
