@@ -60,21 +60,22 @@ def encode(
     cos_y = [
         [math.cos(math.pi * j * y / height) for y in range(height)] for j in range(y_components)
     ]
-    # Separable basis: first each row against each horizontal cosine, then those row
-    # sums against each vertical cosine (W*H*X multiplications instead of W*H*X*Y);
-    # ``sum(map(mul, …))`` keeps the inner loops in C.
-    row_sums = [
-        [
-            [sum(map(mul, cos_x[i], channel[y * width : (y + 1) * width])) for y in range(height)]
-            for channel in channels
-        ]
-        for i in range(x_components)
+    # Separable basis: first each column against each vertical cosine, then those
+    # column sums against each horizontal cosine (W*H*Y multiplications instead of
+    # W*H*X*Y; columns first, as the 4x3 of a square or landscape image has fewer
+    # vertical components); ``sum(map(mul, …))`` keeps the inner loops in C.
+    columns = [[channel[x::width] for x in range(width)] for channel in channels]
+    column_sums = [
+        [[sum(map(mul, cos_y[j], column)) for column in channel] for channel in columns]
+        for j in range(y_components)
     ]
     factors: list[tuple[float, float, float]] = []
     for j in range(y_components):
         for i in range(x_components):
             scale = (1 if i == 0 and j == 0 else 2) / (width * height)
-            red, green, blue = (scale * sum(map(mul, cos_y[j], row_sums[i][c])) for c in range(3))
+            red, green, blue = (
+                scale * sum(map(mul, cos_x[i], column_sums[j][c])) for c in range(3)
+            )
             factors.append((red, green, blue))
     return _pack(factors, x_components, y_components)
 
