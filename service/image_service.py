@@ -18,7 +18,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import List  # noqa: UP035 - the request's signature
 
@@ -54,6 +54,7 @@ from service.image_service_interface import ImageServiceInterface
 from service.imaging import RenditionKind, UnreadableImageError, inspect_image
 from service.metrics import observed_generation, record_compensating_delete
 from service.pagination import decode_cursor, encode_cursor
+from service.public_rows import PublicRows
 from service.renditions import Renditions, image_keys
 from service.search import search_words
 from service.transaction import transaction
@@ -77,6 +78,7 @@ class Backends:
     default_size: ImageSize = "1024x1024"  # OPENAI_IMAGE_SIZE
     default_quality: ImageQuality = "auto"  # OPENAI_IMAGE_QUALITY
     renditions: Renditions | None = None  # None: made inline, right after each commit
+    public_rows: PublicRows = field(default_factory=PublicRows)  # /content's recent rows
 
 
 class ImageService(ImageServiceInterface):
@@ -281,13 +283,20 @@ class ImageService(ImageServiceInterface):
     def find_image_content(self, guid: str, rendition: RenditionKind | None = None) -> ImageSource:
         """Read the row of a visible image (one unit of work); its blob is opened later.
 
+        A public original's row read in the last second is reused (service/public_rows.py).
+
         With ``rendition``, that rendition's row is read in the same unit of work (and
         the rendition is made now when it has none).
         """
         guid = parse_guid(guid)
+        reusable = rendition is None and not self._visibility.private
+        if reusable and (kept := self._backends.public_rows.get(guid)) is not None:
+            return ImageSource(kept, self._backends.blobs)
         with transaction(self._backends.database) as db:
             stored = db.images.get_by_guid(guid, self._visibility)
             record = db.images.find_rendition(stored.id, rendition) if rendition else None
+        if reusable:
+            self._backends.public_rows.keep(stored)
         if rendition is not None and record is None:
             record = self._renditions.remake(stored)[rendition]
         return ImageSource(stored, self._backends.blobs, record, self._renditions)
@@ -310,6 +319,7 @@ class ImageService(ImageServiceInterface):
             raise AuthenticationError
         with transaction(self._backends.database) as db:
             deleted = db.images.delete(guid, self._visibility, author=self._author)
+        self._backends.public_rows.forget(guid)
         for key in image_keys(guid, deleted.storage_key):
             self._discard_blob(key)
         logger.info("image deleted guid=%s", guid)
